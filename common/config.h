@@ -1,0 +1,190 @@
+/*
+ * config.h: the configuration, loaded from a libconfig file into one
+ * immutable tree of structs, and validated as a whole before anything
+ * starts.
+ *
+ * config_load() reports every error in the file, each as
+ * "file:line: message", then fails once.  The settings of each group are a
+ * table of { name, type, default, min, max, offset } (config.c): the same
+ * table validates, suggests "did you mean" for unknown names, and is
+ * checked against man/portico.conf.5 by the tests.
+ *
+ * Durations are in milliseconds, sizes in bytes.  The tree is allocated
+ * at load and freed as a whole with config_free() (a reload loads a new
+ * one beside the old).
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include "pt.h"
+#include "addr.h"
+
+struct config_tls_cert {
+	char		*certificate;	/* PEM file: certificate and chain */
+	char		*key;		/* PEM file: private key */
+	int		 line;
+};
+
+struct config_tls {
+	struct config_tls_cert *certs;
+	unsigned	 ncerts;
+	int		 line;
+};
+
+struct config_listener {
+	struct addr	 addr;
+	char		*address;	/* as written */
+	unsigned	 backlog;	/* listen(2) backlog, default 511 */
+	struct config_tls *tls;		/* NULL: plain HTTP */
+	int		 line;
+};
+
+enum config_balance {
+	BALANCE_ROUND_ROBIN = 0,
+	BALANCE_LEAST_CONN,
+	BALANCE_RANDOM_TWO,
+	BALANCE_HASH,
+};
+
+struct config_server {
+	struct addr	 addr;
+	char		*address;	/* as written */
+	unsigned	 weight;	/* 1..256, default 1 */
+	bool		 backup;
+	unsigned	 max_conns;	/* 0: no limit */
+	int		 line;
+};
+
+struct config_health {
+	bool		 enabled;	/* a health group was given */
+	char		*path;		/* default "/" */
+	uint32_t	 interval_ms;	/* default 2s */
+	uint32_t	 timeout_ms;	/* default 1s */
+	unsigned	 rise;		/* default 2 */
+	unsigned	 fall;		/* default 3 */
+};
+
+struct config_upstream {
+	char		*name;
+	enum config_balance balance;
+	unsigned	 keepalive;	/* idle pooled conns per worker, per
+					   server; default 32, 0 = no pool */
+	uint32_t	 keepalive_timeout_ms;	/* idle pooled conn, default 60s */
+	uint32_t	 connect_timeout_ms;	/* default 5s */
+	uint32_t	 read_timeout_ms;	/* between two reads, default 60s */
+	uint32_t	 write_timeout_ms;	/* between two writes, default 60s */
+	struct config_server *servers;
+	unsigned	 nservers;
+	struct config_health health;
+	unsigned	 index;		/* position in config->upstreams */
+	int		 line;
+};
+
+struct config_return {
+	unsigned	 status;	/* 100..599 */
+	char		*body;		/* may be "" */
+	size_t		 body_len;
+	char		*content_type;	/* default "text/plain" */
+	char		*location;	/* Location header, or NULL */
+};
+
+struct config_route {
+	char		*path;		/* prefix, starts with '/' */
+	size_t		 path_len;
+	struct config_upstream *upstream;	/* exactly one of upstream */
+	struct config_return *ret;		/* and ret is set */
+	bool		 cache;
+	int		 line;
+};
+
+struct config_site {
+	char		**hosts;	/* lower case: "a.com", "*.a.com", "*" */
+	unsigned	 nhosts;
+	struct config_route *routes;
+	unsigned	 nroutes;
+	int		 line;
+};
+
+struct config_access_log {
+	char		*path;		/* NULL: no access log */
+	char		*format;	/* "combined" (the only one so far) */
+	size_t		 buffer;	/* bytes buffered before a write, 64K */
+	uint32_t	 flush_ms;	/* longest a line waits, default 1s */
+};
+
+struct config_cache {
+	char		*path;		/* NULL: no cache */
+	uint64_t	 size;
+};
+
+/* The headers the proxy adds to forwarded requests (all on by default). */
+struct config_proxy_headers {
+	bool		 x_forwarded_for;
+	bool		 x_forwarded_proto;
+	bool		 x_forwarded_host;
+	bool		 via;
+};
+
+struct config {
+	char		*file;		/* the path it was loaded from */
+
+	/* processes */
+	unsigned	 workers;	/* "auto" resolved to the CPU count */
+	char		*user;		/* NULL: stay who we are */
+	char		*group;		/* NULL: the user's group */
+	char		*pid_file;
+	char		*error_log;	/* path, or "stderr" */
+	uint32_t	 shutdown_timeout_ms;	/* graceful stop, default 30s */
+
+	/* client side: limits and timeouts */
+	unsigned	 max_connections;	/* clients per worker, 10000 */
+	unsigned	 max_upstream_connections; /* per worker, 8192 */
+	uint32_t	 client_header_timeout_ms;	/* default 10s */
+	uint32_t	 client_body_timeout_ms;	/* between reads, 30s */
+	uint32_t	 keepalive_timeout_ms;		/* idle client, 75s */
+	uint32_t	 send_timeout_ms;	/* between writes to client, 60s */
+	uint32_t	 tunnel_timeout_ms;	/* idle upgraded conn, 1h */
+	unsigned	 keepalive_requests;	/* per client conn, 10000 */
+	uint32_t	 max_request_line;	/* bytes, default 8K */
+	uint32_t	 max_header_size;	/* whole head, default 32K */
+	unsigned	 max_headers;		/* header lines, default 100 */
+	uint64_t	 max_body_size;		/* request body, default 64M;
+						   0 = no limit */
+	uint32_t	 buffer_size;		/* I/O buffer, default 32K */
+
+	struct config_proxy_headers proxy_headers;
+	struct config_access_log access_log;
+	struct config_cache cache;
+
+	struct config_listener *listeners;
+	unsigned	 nlisteners;
+	struct config_upstream *upstreams;
+	unsigned	 nupstreams;
+	struct config_site *sites;
+	unsigned	 nsites;
+};
+
+/*
+ * config_load(): read and validate path.  Returns the tree, or NULL after
+ * writing every error, one per line, "file:line: message", to errfp.
+ */
+struct config *config_load(const char *path, FILE *errfp);
+
+/* config_free(): free a tree from config_load(); NULL is allowed. */
+void	config_free(struct config *cf);
+
+/*
+ * config_parse_duration(), config_parse_size(): "500ms", "10s", "2m", "1h",
+ * "1d" (a bare number is seconds); "512", "16K", "256M", "1G" (powers of
+ * 1024).  Return 0, or -1 with *err set.
+ */
+int	config_parse_duration(const char *s, uint32_t *ms, const char **err);
+int	config_parse_size(const char *s, uint64_t *bytes, const char **err);
+
+/*
+ * config_setting_names(): every setting name the loader knows, as
+ * "group.name" or "name", NULL-terminated (for the man page test).
+ */
+const char *const *config_setting_names(void);
+
+#endif /* CONFIG_H */
