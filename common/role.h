@@ -1,0 +1,22 @@
+/*
+ * role.h: what the master hands a child process it forks, and the entry
+ * points of the child roles.  The master knows the roles only through
+ * this header (STYLE.md: master/ and worker/ never include each other).
+ */
+#ifndef ROLE_H
+#define ROLE_H
+
+#include "config.h"
+
+struct role_ctx {
+	const struct config *cf;
+	const int	*listen_fds;	/* one per cf->listeners[i] */
+	unsigned	 nlisteners;
+	unsigned	 index;		/* worker number, 0.. */
+	unsigned	 generation;	/* config generation, 1.. */
+};
+
+/* worker_main(): serve clients until told to stop; returns exit status. */
+int	worker_main(const struct role_ctx *ctx);
+
+#endif /* ROLE_H */

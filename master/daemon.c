@@ -1,0 +1,123 @@
+/*
+ * daemon.c: detaching, pid file, limits.  See daemon.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+
+/* Descriptors a worker needs besides clients and upstream connections:
+   listeners, logs, epoll, signalfd, the cache file, slack. */
+#define NOFILE_SPARE	128
+
+/* daemon_pidfile_check(): see daemon.h. */
+int
+daemon_pidfile_check(const char *path)
+{
+	char	 text[32];
+	ssize_t	 n;
+	long	 pid;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n > 0) {
+		text[n] = '\0';
+		pid = strtol(text, NULL, 10);
+		if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM)) {
+			fprintf(stderr, "portico: already running as pid %ld "
+			    "(pid file %s)\n", pid, path);
+			return -1;
+		}
+	}
+	/* Nobody holds it: a crash left it behind. */
+	(void)unlink(path);
+	return 0;
+}
+
+/* daemon_pidfile_write(): see daemon.h. */
+int
+daemon_pidfile_write(const char *path)
+{
+	char	tmp[4096], text[32];
+	int	fd, n;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return -1;
+	n = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd == -1)
+		return -1;
+	if (write(fd, text, (size_t)n) != n || close(fd) == -1 ||
+	    rename(tmp, path) == -1) {
+		(void)unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* daemon_detach(): see daemon.h. */
+void
+daemon_detach(void)
+{
+	int	fd;
+
+	switch (fork()) {
+	case -1:
+		fatal("fork");
+	case 0:
+		break;
+	default:
+		_exit(0);
+	}
+	if (setsid() == -1)
+		fatal("setsid");
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+}
+
+/* daemon_raise_nofile(): see daemon.h. */
+void
+daemon_raise_nofile(const struct config *cf)
+{
+	struct rlimit	rl;
+	rlim_t		need;
+
+	need = (rlim_t)cf->max_connections + cf->max_upstream_connections +
+	    cf->nlisteners + NOFILE_SPARE;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (rl.rlim_cur >= need)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need &&
+	    geteuid() == 0) {
+		/* Root may raise the hard limit, unless a container forbids. */
+		struct rlimit want = { need, need };
+
+		if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+			return;
+	}
+	rl.rlim_cur = (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need) ?
+	    need : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("setrlimit(RLIMIT_NOFILE, %llu)",
+		    (unsigned long long)rl.rlim_cur);
+	if (rl.rlim_cur < need)
+		log_warnx("open files limited to %llu, fewer than the %llu that "
+		    "max_connections (%u) and max_upstream_connections (%u) "
+		    "need: a worker at the limit stops accepting",
+		    (unsigned long long)rl.rlim_cur, (unsigned long long)need,
+		    cf->max_connections, cf->max_upstream_connections);
+}

@@ -1,0 +1,591 @@
+/*
+ * client.c: client connections: read and parse each request head, choose
+ * its route, answer it locally or hand it to proxy.c, log it, and go on
+ * with the next request of the connection.  See client.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "accesslog.h"
+#include "addr.h"
+#include "client.h"
+#include "fwd.h"
+#include "log.h"
+#include "proxy.h"
+#include "route.h"
+
+static void	client_io(struct ev_io *io, uint32_t events);
+static void	client_timeout(struct ev_timer *t);
+static void	read_head(struct client *c);
+static void	client_close(struct client *c);
+
+static struct client *
+timer_client(struct ev_timer *t)
+{
+	return (struct client *)((char *)t - offsetof(struct client, timer));
+}
+
+/* client_timer(): see client.h. */
+void
+client_timer(struct client *c, struct ev_tq *tq)
+{
+	if (c->timer.tq != tq)
+		ev_timer_start(c->w->loop, tq, &c->timer, client_timeout);
+}
+
+/* client_log_prefix(): see client.h. */
+const char *
+client_log_prefix(const struct client *c)
+{
+	static char	text[ADDR_TEXT_MAX + 8];
+	struct addr	a;
+	char		name[ADDR_TEXT_MAX];
+
+	memset(&a, 0, sizeof(a));
+	memcpy(&a.sa, &c->peer, sizeof(c->peer));
+	a.len = sizeof(c->peer);
+	addr_format(&a, name, sizeof(name));
+	snprintf(text, sizeof(text), "client %s", name);
+	return text;
+}
+
+/* client_accept(): see client.h. */
+void
+client_accept(struct worker *w, unsigned listener, int fd,
+    const struct sockaddr *peer, socklen_t peer_len)
+{
+	struct client *c;
+
+	if ((c = w->free_clients) != NULL) {
+		w->free_clients = c->next;
+		w->nfree_clients--;
+	} else if ((c = malloc(sizeof(*c))) == NULL) {
+		log_warn("accept: no memory for a connection");
+		close(fd);
+		return;
+	}
+	memset(c, 0, sizeof(*c));
+	c->io.fd = fd;
+	c->io.fn = client_io;
+	c->w = w;
+	c->listener = (uint16_t)listener;
+	memcpy(&c->peer, peer, pt_min(peer_len, sizeof(c->peer)));
+	if (ev_add(w->loop, &c->io) == -1) {
+		log_warn("epoll_ctl");
+		close(fd);
+		c->next = w->free_clients;
+		w->free_clients = c;
+		w->nfree_clients++;
+		return;
+	}
+	w->nclients++;
+	ev_timer_start(w->loop, &w->tq_header, &c->timer, client_timeout);
+	/* The listener defers accept until data arrives: read it now
+	   rather than wait for an event that says so. */
+	c->readable = 1;
+	read_head(c);
+}
+
+/* The one place a connection ends. */
+static void
+client_close(struct client *c)
+{
+	struct worker *w = c->w;
+
+	if (c->dead)
+		return;
+	if (c->x != NULL) {
+		proxy_release(c->x, false);
+		buf_put(&w->bufs, c->x->out);
+		buf_put(&w->bufs, c->x->uin);
+		c->x->next_free = w->free_exchanges;
+		w->free_exchanges = c->x;
+		w->nfree_exchanges++;
+		c->x = NULL;
+	}
+	buf_put(&w->bufs, c->in);
+	c->in = NULL;
+	ev_timer_stop(&c->timer);
+	close(c->io.fd);
+	c->io.fd = -1;
+	c->dead = 1;
+	c->next = w->dead_clients;
+	w->dead_clients = c;
+	w->nclients--;
+	worker_client_closed(w);
+}
+
+/* client_reap(): see client.h. */
+void
+client_reap(struct worker *w)
+{
+	struct client *c;
+
+	while ((c = w->dead_clients) != NULL) {
+		w->dead_clients = c->next;
+		/* Keep a bounded number for reuse; the rest go back. */
+		if (w->nfree_clients >= 1024) {
+			free(c);
+			continue;
+		}
+		c->next = w->free_clients;
+		w->free_clients = c;
+		w->nfree_clients++;
+	}
+}
+
+static void
+client_io(struct ev_io *io, uint32_t events)
+{
+	struct client *c = (struct client *)io;
+
+	if (c->dead)
+		return;
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->readable = 1;
+	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		c->writable = 1;
+	if (c->x != NULL)
+		client_run(c->x);
+	else if (c->readable)
+		read_head(c);
+}
+
+/* client_writev(): see client.h. */
+ssize_t
+client_writev(struct client *c, struct iovec *iov, int n)
+{
+	ssize_t	 done;
+	size_t	 want = 0;
+	int	 i;
+
+	if (!c->writable)
+		return PT_AGAIN;
+	for (i = 0; i < n; i++)
+		want += iov[i].iov_len;
+	done = writev(c->io.fd, iov, n);
+	if (done == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			c->writable = 0;
+			return PT_AGAIN;
+		}
+		if (errno == EINTR)
+			return PT_AGAIN;
+		return -1;
+	}
+	if ((size_t)done < want)
+		c->writable = 0;
+	return done;
+}
+
+static struct exchange *
+exchange_new(struct client *c)
+{
+	struct worker		*w = c->w;
+	const struct config	*cf = w->cf;
+	struct exchange		*x;
+	size_t			 size;
+
+	if ((x = w->free_exchanges) != NULL) {
+		w->free_exchanges = x->next_free;
+		w->nfree_exchanges--;
+	} else {
+		size = sizeof(*x) + 2 * (size_t)cf->max_headers *
+		    sizeof(struct http1_header);
+		if ((x = malloc(size)) == NULL)
+			return NULL;
+	}
+	memset(x, 0, sizeof(*x));
+	x->c = c;
+	x->w = w;
+	x->keepalive = 1;
+	x->t_start = ev_now(w->loop);
+	http1_msg_init(&x->req, x->hdrs, cf->max_headers);
+	return x;
+}
+
+static void
+exchange_free(struct worker *w, struct exchange *x)
+{
+	buf_put(&w->bufs, x->out);
+	buf_put(&w->bufs, x->uin);
+	x->out = x->uin = NULL;
+	if (w->nfree_exchanges >= 1024) {
+		free(x);
+		return;
+	}
+	x->next_free = w->free_exchanges;
+	w->free_exchanges = x;
+	w->nfree_exchanges++;
+}
+
+/* Write a local response (error page or return route) until it is out. */
+static void
+write_local(struct exchange *x)
+{
+	struct iovec	iov[2];
+	ssize_t		n;
+
+	for (;;) {
+		iov[0].iov_base = buf_head(x->out);
+		iov[0].iov_len = buf_len(x->out);
+		iov[1].iov_base = (void *)x->local_body;
+		iov[1].iov_len = x->local_len;
+		if (iov[0].iov_len + iov[1].iov_len == 0)
+			break;
+		n = client_writev(x->c, iov, 2);
+		if (n == PT_AGAIN) {
+			ev_timer_start(x->w->loop, &x->w->tq_send,
+			    &x->c->timer, client_timeout);
+			return;
+		}
+		if (n == -1) {
+			client_close(x->c);
+			return;
+		}
+		x->resp_started = 1;
+		if ((size_t)n >= buf_len(x->out)) {
+			n -= buf_len(x->out);
+			buf_reset(x->out);
+			x->local_body += n;
+			x->local_len -= (size_t)n;
+		} else
+			buf_consume(x->out, (uint32_t)n);
+	}
+	client_done(x);
+}
+
+/*
+ * Answer x with a response of our own.  A request body we will not read
+ * would be taken for the next request: such a connection is closed after.
+ */
+static void
+respond_local(struct exchange *x, unsigned status, const char *type,
+    const char *body, size_t body_len, const char *location)
+{
+	struct worker *w = x->w;
+
+	if (x->req.body != HTTP1_BODY_NONE && !x->req_body_done)
+		x->keepalive = 0;
+	if (x->out == NULL && (x->out = buf_get(&w->bufs)) == NULL) {
+		client_close(x->c);
+		return;
+	}
+	buf_reset(x->out);
+	x->status = (uint16_t)status;
+	if (fwd_local_head(x, x->out, status, type, body_len,
+	    location) == -1) {
+		client_close(x->c);
+		return;
+	}
+	x->local_body = x->req.method == HTTP1_M_HEAD ? "" : body;
+	x->local_len = x->req.method == HTTP1_M_HEAD ? 0 : body_len;
+	x->body_bytes = x->local_len;
+	x->state = X_LOCAL;
+	ev_timer_stop(&x->c->timer);
+	write_local(x);
+}
+
+/* client_error(): see client.h. */
+void
+client_error(struct exchange *x, unsigned status, const char *reason)
+{
+	static char	 page[512];
+	const char	*phrase = http1_status_reason((int)status);
+	int		 n;
+
+	log_warnx("%s: %u %s: %s", client_log_prefix(x->c), status, phrase,
+	    reason);
+	proxy_release(x, false);
+	if (x->resp_started) {
+		client_close(x->c);
+		return;
+	}
+	x->keepalive = 0;
+	n = snprintf(page, sizeof(page), "<html>\r\n<head><title>%u %s"
+	    "</title></head>\r\n<body>\r\n<h1>%u %s</h1>\r\n<hr>portico\r\n"
+	    "</body>\r\n</html>\r\n", status, phrase, status, phrase);
+	respond_local(x, status, "text/html", page, (size_t)n, NULL);
+}
+
+/* Log the finished request. */
+static void
+log_request(struct exchange *x)
+{
+	struct accesslog_entry	 e;
+	const struct http1_msg	*m = &x->req;
+	const char		*base = buf_head(x->c->in);
+	const char		*eol;
+	uint32_t		 i;
+
+	memset(&e, 0, sizeof(e));
+	e.client = &x->c->peer.sa;
+	/* The request line, as received, ends at the first CR; a request
+	   refused before its head was whole is logged with an empty one. */
+	e.request = base + m->method_str.off;
+	eol = m->head_len == 0 ? NULL :
+	    memchr(e.request, '\r', m->head_len - m->method_str.off);
+	e.request_len = eol != NULL ? (size_t)(eol - e.request) : 0;
+	for (i = 0; i < m->nheaders && m->head_len != 0; i++) {
+		const struct http1_header *h = &m->headers[i];
+
+		if (h->kind != HTTP1_H_OTHER)
+			continue;
+		if (http1_str_eq(base, h->name, "referer")) {
+			e.referer = base + h->value.off;
+			e.referer_len = h->value.len;
+		} else if (http1_str_eq(base, h->name, "user-agent")) {
+			e.user_agent = base + h->value.off;
+			e.user_agent_len = h->value.len;
+		}
+	}
+	e.status = x->status;
+	e.bytes = x->body_bytes;
+	e.upstream = x->srv != NULL ? x->srv->name : NULL;
+	if (x->t_upstream != 0)
+		e.upstream_ms = (x->t_upstream_end != 0 ? x->t_upstream_end :
+		    ev_now(x->w->loop)) - x->t_upstream;
+	e.total_ms = ev_now(x->w->loop) - x->t_start;
+	accesslog_add(x->w->alog, &e);
+}
+
+/* client_done(): see client.h. */
+void
+client_done(struct exchange *x)
+{
+	struct client	*c = x->c;
+	struct worker	*w = c->w;
+	bool		 keep;
+
+	if (w->alog != NULL && x->status != 0)
+		log_request(x);
+	keep = x->keepalive && !w->draining && !c->eof;
+	/* What follows this request in the buffer is the next one. */
+	if (x->next_off != 0)
+		buf_consume(c->in, x->next_off - c->in->start);
+	else
+		buf_reset(c->in);
+	c->x = NULL;
+	exchange_free(w, x);
+	if (!keep) {
+		client_close(c);
+		return;
+	}
+	c->nrequests++;
+	if (buf_len(c->in) == 0) {
+		buf_put(&w->bufs, c->in);
+		c->in = NULL;
+		ev_timer_start(w->loop, &w->tq_keepalive, &c->timer,
+		    client_timeout);
+		if (!c->readable)
+			return;
+	} else
+		ev_timer_start(w->loop, &w->tq_header, &c->timer,
+		    client_timeout);
+	read_head(c);
+}
+
+static void
+client_timeout(struct ev_timer *t)
+{
+	struct client	*c = timer_client(t);
+	struct exchange	*x = c->x;
+
+	if (x == NULL) {
+		/* Idle, or connected and silent: nothing to answer. */
+		client_close(c);
+		return;
+	}
+	switch (x->state) {
+	case X_HEAD:
+		if (buf_len(c->in) == 0) {
+			client_close(c);
+			return;
+		}
+		client_error(x, 408, "timed out reading the request head");
+		return;
+	case X_SEND:
+		client_error(x, 408, "timed out reading the request body");
+		return;
+	default:
+		log_warnx("%s: timed out sending the response",
+		    client_log_prefix(c));
+		client_close(c);
+		return;
+	}
+}
+
+/*
+ * Checks on a complete head before it goes anywhere, then the route.
+ */
+static void
+start_request(struct exchange *x)
+{
+	struct client		*c = x->c;
+	const struct config	*cf = c->w->cf;
+	const char		*base = buf_head(c->in);
+	const struct http1_msg	*m = &x->req;
+	const char		*host, *path, *colon;
+	size_t			 host_len, path_len;
+
+	x->next_off = 0;
+	x->body_off = c->in->start + m->head_len;
+	if (m->version_minor == 0 && !(m->flags & HTTP1_F_CONN_KEEPALIVE))
+		x->keepalive = 0;
+	if (m->flags & HTTP1_F_CONN_CLOSE)
+		x->keepalive = 0;
+	if (cf->keepalive_requests != 0 &&
+	    c->nrequests + 1 >= cf->keepalive_requests)
+		x->keepalive = 0;
+	if (m->body == HTTP1_BODY_LENGTH) {
+		if (cf->max_body_size != 0 &&
+		    m->content_length > cf->max_body_size) {
+			client_error(x, 413, "request body larger than "
+			    "max_body_size");
+			return;
+		}
+		x->req_left = m->content_length;
+	} else if (m->body == HTTP1_BODY_CHUNKED)
+		http1_chunked_init(&x->req_chunk, cf->max_request_line);
+	else
+		x->req_body_done = 1;
+	x->upgrade = (m->flags & HTTP1_F_UPGRADE) &&
+	    (m->flags & HTTP1_F_CONN_UPGRADE);
+
+	/* Route by Host without its port; path without its query. */
+	host = base + m->host.off;
+	host_len = m->host.len;
+	if (host_len > 0 && host[0] != '[' &&
+	    (colon = memchr(host, ':', host_len)) != NULL)
+		host_len = (size_t)(colon - host);
+	else if (host_len > 0 && host[0] == '[' &&
+	    (colon = memchr(host, ']', host_len)) != NULL)
+		host_len = (size_t)(colon - host) + 1;
+	path = base + m->target.off;
+	path_len = m->target.len;
+	x->route = route_find(cf, host, host_len, path, path_len);
+	if (x->route == NULL) {
+		client_error(x, 404, "no route for this host and path");
+		return;
+	}
+	if (x->route->ret != NULL) {
+		const struct config_return *r = x->route->ret;
+
+		respond_local(x, r->status, r->content_type, r->body,
+		    r->body_len, r->location);
+		return;
+	}
+	proxy_start(x);
+}
+
+/*
+ * Read and parse until the head of a request is complete, then start it.
+ * The head stays at the start of c->in until the exchange is done: its
+ * strings are offsets into it.
+ */
+static void
+read_head(struct client *c)
+{
+	struct worker		*w = c->w;
+	const struct config	*cf = w->cf;
+	struct http1_limits	 lim;
+	struct exchange		*x;
+	ssize_t			 n;
+	int			 rc;
+
+	lim.max_line = cf->max_request_line;
+	lim.max_head = cf->max_header_size;
+	lim.max_headers = cf->max_headers;
+	if (c->in == NULL && (c->in = buf_get(&w->bufs)) == NULL) {
+		log_warn("%s: no memory for a buffer", client_log_prefix(c));
+		client_close(c);
+		return;
+	}
+	for (;;) {
+		if (buf_len(c->in) > 0) {
+			if ((x = c->x) == NULL) {
+				if ((x = exchange_new(c)) == NULL) {
+					client_close(c);
+					return;
+				}
+				c->x = x;
+				if (c->timer.tq != &w->tq_header)
+					ev_timer_start(w->loop, &w->tq_header,
+					    &c->timer, client_timeout);
+			}
+			rc = http1_parse_request(buf_head(c->in),
+			    buf_len(c->in), &x->req, &lim);
+			if (rc == 0) {
+				ev_timer_stop(&c->timer);
+				start_request(x);
+				return;
+			}
+			if (rc == -1) {
+				client_error(x, x->req.error_status,
+				    x->req.error);
+				return;
+			}
+		}
+		if (!c->readable)
+			return;
+		if (buf_room(c->in) == 0) {
+			buf_compact(c->in);
+			if (buf_room(c->in) == 0) {
+				client_error(c->x, 431, "request head larger "
+				    "than the buffer");
+				return;
+			}
+		}
+		n = read(c->io.fd, buf_tail(c->in), buf_room(c->in));
+		if (n > 0) {
+			/* A short read drained the socket (edge-triggered):
+			   the next edge says when there is more. */
+			if ((size_t)n < buf_room(c->in))
+				c->readable = 0;
+			buf_commit(c->in, (uint32_t)n);
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			c->readable = 0;
+			if (c->x == NULL && buf_len(c->in) == 0) {
+				buf_put(&w->bufs, c->in);
+				c->in = NULL;
+			}
+			return;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		/* Closed, or reset, between requests or inside a head. */
+		if (n == -1 && errno != ECONNRESET)
+			log_warn("%s: read", client_log_prefix(c));
+		client_close(c);
+		return;
+	}
+}
+
+/* client_run(): see client.h. */
+void
+client_run(struct exchange *x)
+{
+	switch (x->state) {
+	case X_HEAD:
+		read_head(x->c);
+		break;
+	case X_LOCAL:
+		write_local(x);
+		break;
+	default:
+		proxy_run(x);
+		break;
+	}
+}
+
+/* client_close_idle(): see client.h. */
+void
+client_close_idle(struct worker *w)
+{
+	(void)w;
+	/* Idle connections are found by their keep-alive timers. */
+}

@@ -1,0 +1,326 @@
+/*
+ * fwd.c: writing the forwarded heads.  See fwd.h.
+ *
+ * Heads are written field by field into a buffer with explicit lengths;
+ * a head that would not fit fails as a whole.
+ */
+#include <arpa/inet.h>
+#include <strings.h>
+#include <time.h>
+
+#include "addr.h"
+#include "fwd.h"
+
+/* A cursor writing into a buffer; ok turns false on overflow. */
+struct out {
+	char	*p, *end;
+	bool	 ok;
+};
+
+static inline void
+put(struct out *o, const void *s, size_t n)
+{
+	if ((size_t)(o->end - o->p) < n) {
+		o->ok = false;
+		return;
+	}
+	memcpy(o->p, s, n);
+	o->p += n;
+}
+
+#define PUT_LIT(o, lit)	put((o), (lit), sizeof(lit) - 1)
+
+static inline void
+put_str(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+static inline void
+put_uint(struct out *o, uint64_t v)
+{
+	char	tmp[24];
+	int	i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	put(o, tmp + i, sizeof(tmp) - (size_t)i);
+}
+
+static inline const char *
+at(const char *base, struct http1_str s)
+{
+	return base + s.off;
+}
+
+/* "name: value\r\n" as received, names keep their case. */
+static inline void
+put_header(struct out *o, const char *base, const struct http1_header *h)
+{
+	put(o, at(base, h->name), h->name.len);
+	PUT_LIT(o, ": ");
+	put(o, at(base, h->value), h->value.len);
+	PUT_LIT(o, "\r\n");
+}
+
+/*
+ * Whether header h is named in a Connection header of m (RFC 9110 7.6.1:
+ * such headers are hop-by-hop too).  Only asked when Connection named
+ * something other than close, keep-alive and upgrade.
+ */
+static bool
+named_by_connection(const char *base, const struct http1_msg *m,
+    const struct http1_header *h)
+{
+	uint32_t	 i;
+	const char	*p, *end, *tok;
+	size_t		 len;
+
+	for (i = 0; i < m->nheaders; i++) {
+		if (m->headers[i].kind != HTTP1_H_CONNECTION)
+			continue;
+		p = at(base, m->headers[i].value);
+		end = p + m->headers[i].value.len;
+		while (p < end) {
+			while (p < end && (*p == ' ' || *p == '\t' ||
+			    *p == ','))
+				p++;
+			tok = p;
+			while (p < end && *p != ',' && *p != ' ' &&
+			    *p != '\t')
+				p++;
+			len = (size_t)(p - tok);
+			if (len == h->name.len && len > 0 &&
+			    strncasecmp(tok, at(base, h->name), len) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Whether a header never passes a proxy, in either direction. */
+static inline bool
+hop_by_hop(const char *base, const struct http1_msg *m,
+    const struct http1_header *h, bool upgrading)
+{
+	switch (h->kind) {
+	case HTTP1_H_CONNECTION:
+	case HTTP1_H_KEEP_ALIVE:
+	case HTTP1_H_TE:
+	case HTTP1_H_TRAILER:
+	case HTTP1_H_PROXY_CONNECTION:
+		return true;
+	case HTTP1_H_UPGRADE:
+		return !upgrading;
+	default:
+		break;
+	}
+	return (m->flags & HTTP1_F_CONN_OTHER) &&
+	    named_by_connection(base, m, h);
+}
+
+/* The values of every header of a kind, joined with ", ". */
+static void
+put_joined(struct out *o, const char *base, const struct http1_msg *m,
+    uint8_t kind)
+{
+	uint32_t i;
+
+	for (i = 0; i < m->nheaders; i++) {
+		if (m->headers[i].kind != kind)
+			continue;
+		put(o, at(base, m->headers[i].value), m->headers[i].value.len);
+		PUT_LIT(o, ", ");
+	}
+}
+
+/* fwd_request_head(): see fwd.h. */
+int
+fwd_request_head(struct exchange *x, struct buf *b)
+{
+	const struct config_proxy_headers *ph = &x->w->cf->proxy_headers;
+	const struct http1_msg	*m = &x->req;
+	const char		*base = buf_head(x->c->in);
+	struct out		 o = { buf_tail(b), b->data + b->size, true };
+	const struct http1_header *h;
+	char			 ip[INET6_ADDRSTRLEN];
+	uint32_t		 i;
+	bool			 tls;
+
+	put(&o, at(base, m->method_str), m->method_str.len);
+	PUT_LIT(&o, " ");
+	put(&o, at(base, m->target), m->target.len);
+	/* An HTTP/1.0 client gets an HTTP/1.0 request sent on its behalf,
+	   so that the origin answers without chunked coding. */
+	if (m->version_minor == 0)
+		PUT_LIT(&o, " HTTP/1.0\r\n");
+	else
+		PUT_LIT(&o, " HTTP/1.1\r\n");
+	for (i = 0; i < m->nheaders; i++) {
+		h = &m->headers[i];
+		switch (h->kind) {
+		case HTTP1_H_X_FORWARDED_FOR:
+			if (ph->x_forwarded_for)
+				continue;
+			break;
+		case HTTP1_H_X_FORWARDED_PROTO:
+			if (ph->x_forwarded_proto)
+				continue;
+			break;
+		case HTTP1_H_X_FORWARDED_HOST:
+			if (ph->x_forwarded_host)
+				continue;
+			break;
+		case HTTP1_H_VIA:
+			if (ph->via)
+				continue;
+			break;
+		case HTTP1_H_EXPECT:
+			/* 100-continue is answered here, not upstream. */
+			if (m->flags & HTTP1_F_EXPECT_CONTINUE)
+				continue;
+			break;
+		default:
+			if (h->kind != HTTP1_H_OTHER &&
+			    hop_by_hop(base, m, h, x->upgrade))
+				continue;
+			if (h->kind == HTTP1_H_OTHER &&
+			    (m->flags & HTTP1_F_CONN_OTHER) &&
+			    named_by_connection(base, m, h))
+				continue;
+			break;
+		}
+		put_header(&o, base, h);
+	}
+	if (ph->x_forwarded_for) {
+		PUT_LIT(&o, "X-Forwarded-For: ");
+		put_joined(&o, base, m, HTTP1_H_X_FORWARDED_FOR);
+		addr_format_ip(&x->c->peer.sa, ip, sizeof(ip));
+		put_str(&o, ip);
+		PUT_LIT(&o, "\r\n");
+	}
+	tls = x->w->cf->listeners[x->c->listener].tls != NULL;
+	if (ph->x_forwarded_proto) {
+		if (tls)
+			PUT_LIT(&o, "X-Forwarded-Proto: https\r\n");
+		else
+			PUT_LIT(&o, "X-Forwarded-Proto: http\r\n");
+	}
+	if (ph->x_forwarded_host && m->host.len > 0) {
+		PUT_LIT(&o, "X-Forwarded-Host: ");
+		put(&o, at(base, m->host), m->host.len);
+		PUT_LIT(&o, "\r\n");
+	}
+	if (ph->via) {
+		PUT_LIT(&o, "Via: ");
+		put_joined(&o, base, m, HTTP1_H_VIA);
+		if (m->version_minor == 0)
+			PUT_LIT(&o, "1.0 portico\r\n");
+		else
+			PUT_LIT(&o, "1.1 portico\r\n");
+	}
+	if (x->upgrade)
+		PUT_LIT(&o, "Connection: upgrade\r\n");
+	else if (x->srv->up->cf->keepalive == 0)
+		PUT_LIT(&o, "Connection: close\r\n");
+	else if (m->version_minor == 0)
+		PUT_LIT(&o, "Connection: keep-alive\r\n");
+	PUT_LIT(&o, "\r\n");
+	if (!o.ok)
+		return -1;
+	b->end = (uint32_t)(o.p - b->data);
+	return 0;
+}
+
+/* The Connection header of a response to the client, if any. */
+static void
+put_client_connection(struct out *o, const struct exchange *x)
+{
+	if (!x->keepalive || x->close_after || x->w->draining)
+		PUT_LIT(o, "Connection: close\r\n");
+	else if (x->req.version_minor == 0)
+		PUT_LIT(o, "Connection: keep-alive\r\n");
+}
+
+/* fwd_response_head(): see fwd.h. */
+int
+fwd_response_head(struct exchange *x, struct buf *b)
+{
+	const struct http1_msg	*m = &x->resp;
+	const char		*base = buf_head(x->uin);
+	struct out		 o = { buf_tail(b), b->data + b->size, true };
+	bool			 upgrading = m->status == 101;
+	uint32_t		 i;
+
+	if (m->body == HTTP1_BODY_CLOSE)
+		x->keepalive = 0;
+	PUT_LIT(&o, "HTTP/1.1 ");
+	put_uint(&o, m->status);
+	PUT_LIT(&o, " ");
+	put(&o, at(base, m->reason), m->reason.len);
+	PUT_LIT(&o, "\r\n");
+	for (i = 0; i < m->nheaders; i++) {
+		if (hop_by_hop(base, m, &m->headers[i], upgrading))
+			continue;
+		put_header(&o, base, &m->headers[i]);
+	}
+	if (upgrading)
+		PUT_LIT(&o, "Connection: upgrade\r\n");
+	else if (m->status >= 200)
+		put_client_connection(&o, x);
+	PUT_LIT(&o, "\r\n");
+	if (!o.ok)
+		return -1;
+	b->end = (uint32_t)(o.p - b->data);
+	return 0;
+}
+
+/* The Date header value, formatted once a second (RFC 9110 5.6.7). */
+static const char *
+http_date(struct worker *w)
+{
+	static time_t	 last = -1;
+	static char	 text[40];
+	time_t		 now = ev_time(w->loop);
+	struct tm	 tm;
+
+	if (now != last) {
+		gmtime_r(&now, &tm);
+		strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		last = now;
+	}
+	return text;
+}
+
+/* fwd_local_head(): see fwd.h. */
+int
+fwd_local_head(struct exchange *x, struct buf *b, unsigned status,
+    const char *content_type, size_t body_len, const char *location)
+{
+	struct out o = { buf_tail(b), b->data + b->size, true };
+
+	PUT_LIT(&o, "HTTP/1.1 ");
+	put_uint(&o, status);
+	PUT_LIT(&o, " ");
+	put_str(&o, http1_status_reason((int)status));
+	PUT_LIT(&o, "\r\nServer: portico\r\nDate: ");
+	put_str(&o, http_date(x->w));
+	PUT_LIT(&o, "\r\nContent-Type: ");
+	put_str(&o, content_type);
+	PUT_LIT(&o, "\r\nContent-Length: ");
+	put_uint(&o, body_len);
+	PUT_LIT(&o, "\r\n");
+	if (location != NULL) {
+		PUT_LIT(&o, "Location: ");
+		put_str(&o, location);
+		PUT_LIT(&o, "\r\n");
+	}
+	put_client_connection(&o, x);
+	PUT_LIT(&o, "\r\n");
+	if (!o.ok)
+		return -1;
+	b->end = (uint32_t)(o.p - b->data);
+	return 0;
+}

@@ -1,0 +1,272 @@
+/*
+ * pool.c: upstream connections and their idle pools.  See pool.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pool.h"
+#include "sock.h"
+
+/* pool_init(): see pool.h. */
+int
+pool_init(struct pool *p, struct ev_loop *loop, const struct config *cf)
+{
+	unsigned i, j;
+
+	memset(p, 0, sizeof(*p));
+	p->loop = loop;
+	p->max_conns = cf->max_upstream_connections;
+	p->nups = cf->nupstreams;
+	if ((p->ups = calloc(p->nups, sizeof(*p->ups))) == NULL)
+		return -1;
+	for (i = 0; i < p->nups; i++) {
+		struct upstream_rt *u = &p->ups[i];
+		const struct config_upstream *cu = &cf->upstreams[i];
+
+		u->cf = cu;
+		u->pool = p;
+		u->nservers = cu->nservers;
+		u->servers = calloc(cu->nservers, sizeof(*u->servers));
+		if (u->servers == NULL)
+			return -1;
+		for (j = 0; j < cu->nservers; j++) {
+			struct server_rt *s = &u->servers[j];
+
+			s->cf = &cu->servers[j];
+			s->up = u;
+			s->idle.next = s->idle.prev = &s->idle;
+			addr_format(&s->cf->addr, s->name, sizeof(s->name));
+			if (!s->cf->backup)
+				u->total_weight += (int)s->cf->weight;
+		}
+		ev_tq_init(loop, &u->tq_connect, cu->connect_timeout_ms);
+		ev_tq_init(loop, &u->tq_read, cu->read_timeout_ms);
+		ev_tq_init(loop, &u->tq_write, cu->write_timeout_ms);
+		ev_tq_init(loop, &u->tq_idle, cu->keepalive_timeout_ms);
+	}
+	return 0;
+}
+
+/*
+ * pool_pick_server(): see pool.h.  Smooth weighted round robin: each
+ * server gains its weight, the richest is picked and pays the total, so
+ * weights 5,1,1 give a a b a c a a rather than a a a a a b c.  Backup
+ * servers are used only when a group has nothing else.
+ */
+struct server_rt *
+pool_pick_server(struct upstream_rt *u)
+{
+	struct server_rt	*best = NULL;
+	unsigned		 i;
+
+	if (u->nservers == 1)
+		return &u->servers[0];
+	for (i = 0; i < u->nservers; i++) {
+		struct server_rt *s = &u->servers[i];
+
+		if (s->cf->backup && u->total_weight > 0)
+			continue;
+		s->current += (int)s->cf->weight;
+		if (best == NULL || s->current > best->current)
+			best = s;
+	}
+	if (best != NULL)
+		best->current -= u->total_weight > 0 ? u->total_weight : 1;
+	return best;
+}
+
+static void
+list_unlink(struct upconn *c)
+{
+	c->prev->next = c->next;
+	c->next->prev = c->prev;
+	c->next = c->prev = NULL;
+}
+
+static void
+upconn_close(struct pool *p, struct upconn *c)
+{
+	if (c->dead)
+		return;
+	ev_timer_stop(&c->timer);
+	close(c->io.fd);
+	c->io.fd = -1;
+	c->dead = 1;
+	c->owner = NULL;
+	p->nconns--;
+	/* Freed at the end of the turn: an event of this turn may name it. */
+	c->next = p->dead;
+	p->dead = c;
+}
+
+/* An idle connection has an event: the origin closed it or talks out of
+   turn.  Either way it can no longer carry a request. */
+static void
+idle_event(struct pool *p, struct upconn *c)
+{
+	char	byte;
+	ssize_t	n;
+
+	n = read(c->io.fd, &byte, 1);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		c->readable = 0;
+		return;
+	}
+	if (n > 0)
+		log_warnx("upstream %s sent data on an idle connection",
+		    c->srv->name);
+	c->srv->nidle--;
+	list_unlink(c);
+	upconn_close(p, c);
+}
+
+static void
+upconn_io(struct ev_io *io, uint32_t events)
+{
+	struct upconn *c = (struct upconn *)io;
+
+	if (c->dead)
+		return;
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->readable = 1;
+	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		c->writable = 1;
+	if (c->owner != NULL)
+		c->owner_fn(c->owner);
+	else if (c->readable)
+		idle_event(c->srv->up->pool, c);
+}
+
+/* pool_get_idle(): see pool.h. */
+struct upconn *
+pool_get_idle(struct pool *p, struct server_rt *s, void *owner,
+    void (*owner_fn)(void *))
+{
+	struct upconn *c;
+
+	(void)p;
+	if (s->nidle == 0)
+		return NULL;
+	c = s->idle.next;
+	list_unlink(c);
+	s->nidle--;
+	ev_timer_stop(&c->timer);
+	c->owner = owner;
+	c->owner_fn = owner_fn;
+	return c;
+}
+
+/* pool_connect(): see pool.h. */
+struct upconn *
+pool_connect(struct pool *p, struct server_rt *s, void *owner,
+    void (*owner_fn)(void *))
+{
+	struct upconn	*c;
+	bool		 in_progress;
+	int		 fd;
+
+	if (p->nconns >= p->max_conns) {
+		errno = ENOSPC;
+		return NULL;
+	}
+	if ((fd = sock_connect(&s->cf->addr, &in_progress)) == -1)
+		return NULL;
+	if ((c = p->free) != NULL)
+		p->free = c->next;
+	else if ((c = malloc(sizeof(*c))) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	memset(c, 0, sizeof(*c));
+	c->io.fd = fd;
+	c->io.fn = upconn_io;
+	c->srv = s;
+	c->owner = owner;
+	c->owner_fn = owner_fn;
+	c->connecting = in_progress;
+	c->writable = !in_progress;
+	if (ev_add(p->loop, &c->io) == -1) {
+		int saved = errno;
+
+		close(fd);
+		c->next = p->free;
+		p->free = c;
+		errno = saved;
+		return NULL;
+	}
+	p->nconns++;
+	return c;
+}
+
+static void
+idle_timeout(struct ev_timer *t)
+{
+	struct upconn *c = (struct upconn *)((char *)t -
+	    offsetof(struct upconn, timer));
+
+	c->srv->nidle--;
+	list_unlink(c);
+	upconn_close(c->srv->up->pool, c);
+}
+
+/* pool_release(): see pool.h. */
+void
+pool_release(struct pool *p, struct upconn *c, bool reusable)
+{
+	struct server_rt	*s = c->srv;
+	struct upconn		*oldest;
+
+	c->owner = NULL;
+	ev_timer_stop(&c->timer);
+	if (!reusable || s->up->cf->keepalive == 0) {
+		upconn_close(p, c);
+		return;
+	}
+	if (s->nidle >= s->up->cf->keepalive) {
+		oldest = s->idle.prev;
+		list_unlink(oldest);
+		s->nidle--;
+		upconn_close(p, oldest);
+	}
+	c->next = s->idle.next;
+	c->prev = &s->idle;
+	s->idle.next->prev = c;
+	s->idle.next = c;
+	s->nidle++;
+	ev_timer_start(p->loop, &s->up->tq_idle, &c->timer, idle_timeout);
+}
+
+/* pool_reap(): see pool.h. */
+void
+pool_reap(struct pool *p)
+{
+	struct upconn *c;
+
+	while ((c = p->dead) != NULL) {
+		p->dead = c->next;
+		c->next = p->free;
+		p->free = c;
+	}
+}
+
+/* pool_close_idle(): see pool.h. */
+void
+pool_close_idle(struct pool *p)
+{
+	unsigned i, j;
+
+	for (i = 0; i < p->nups; i++)
+		for (j = 0; j < p->ups[i].nservers; j++) {
+			struct server_rt *s = &p->ups[i].servers[j];
+
+			while (s->nidle > 0) {
+				struct upconn *c = s->idle.next;
+
+				list_unlink(c);
+				s->nidle--;
+				upconn_close(p, c);
+			}
+		}
+}

@@ -1,0 +1,26 @@
+/*
+ * proxy.h: forwarding a request to its upstream and relaying the answer.
+ *
+ * proxy_start() takes an exchange whose request head is parsed and whose
+ * route names an upstream; from then on proxy_run() moves it along on
+ * every event of either connection, until it calls client_done() or
+ * client_error().
+ */
+#ifndef PROXY_H
+#define PROXY_H
+
+#include "client.h"
+
+/* proxy_start(): pick a server, take or open a connection, send. */
+void	proxy_start(struct exchange *x);
+
+/* proxy_run(): progress after an event on the client or the upstream. */
+void	proxy_run(struct exchange *x);
+
+/*
+ * proxy_release(): the exchange ends (done, failed, client gone): give
+ * the upstream connection back, reusable or not.
+ */
+void	proxy_release(struct exchange *x, bool reusable);
+
+#endif /* PROXY_H */

@@ -1,0 +1,261 @@
+/*
+ * worker.c: a worker process: its event loop, the listening sockets it
+ * accepts on, its signals, and its graceful end.
+ *
+ * Signals come through a signalfd watched by the loop:
+ *   SIGTERM, SIGINT  stop now
+ *   SIGQUIT          stop accepting, finish what is in flight (bounded
+ *                    by shutdown_timeout), then exit; also sent by the
+ *                    kernel when the master dies (PR_SET_PDEATHSIG)
+ *   SIGUSR1          reopen the logs
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "accesslog.h"
+#include "client.h"
+#include "log.h"
+#include "role.h"
+#include "worker.h"
+
+/* Connections taken per wakeup of a listener: a burst is served without
+   starving the connections already open. */
+#define ACCEPT_BATCH	64
+#define ACCEPT_PAUSE_MS	100	/* out of descriptors: try again then */
+
+struct sig_rt {
+	struct ev_io	 io;
+	struct worker	*w;
+};
+
+static void	accept_resume(struct ev_timer *t);
+
+static void
+watch_listeners(struct worker *w, bool on)
+{
+	unsigned i;
+
+	for (i = 0; i < w->nlisteners; i++) {
+		struct listener_rt *l = &w->listeners[i];
+
+		if (l->watched == on)
+			continue;
+		if (on ? ev_add_listener(w->loop, &l->io) :
+		    ev_del(w->loop, &l->io)) {
+			log_warn("epoll_ctl listener %u", i);
+			continue;
+		}
+		l->watched = on;
+	}
+	w->accepting = on;
+}
+
+static void
+accept_io(struct ev_io *io, uint32_t events)
+{
+	struct listener_rt	*l = (struct listener_rt *)io;
+	struct worker		*w = l->w;
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	int			 fd, i;
+
+	(void)events;
+	for (i = 0; i < ACCEPT_BATCH; i++) {
+		if (w->nclients >= w->cf->max_connections) {
+			/* Full: the kernel queues new ones until we can. */
+			watch_listeners(w, false);
+			return;
+		}
+		len = sizeof(ss);
+		fd = accept4(io->fd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR || errno == ECONNABORTED)
+				return;
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				log_warn("accept: pausing for %d ms",
+				    ACCEPT_PAUSE_MS);
+				watch_listeners(w, false);
+				ev_timer_start(w->loop, &w->tq_accept_pause,
+				    &w->accept_timer, accept_resume);
+				return;
+			}
+			log_warn("accept");
+			return;
+		}
+		client_accept(w, l->index, fd, (struct sockaddr *)&ss, len);
+	}
+}
+
+static void
+accept_resume(struct ev_timer *t)
+{
+	struct worker *w = (struct worker *)((char *)t -
+	    offsetof(struct worker, accept_timer));
+
+	if (!w->draining)
+		watch_listeners(w, true);
+}
+
+/* worker_client_closed(): see worker.h. */
+void
+worker_client_closed(struct worker *w)
+{
+	if (w->draining) {
+		if (w->nclients == 0)
+			ev_stop(w->loop);
+		return;
+	}
+	if (!w->accepting && !ev_timer_active(&w->accept_timer) &&
+	    w->nclients < w->cf->max_connections)
+		watch_listeners(w, true);
+}
+
+/* Close every idle keep-alive connection: they wait on one queue. */
+static void
+close_idle_clients(struct worker *w)
+{
+	struct ev_timer *t;
+
+	while ((t = w->tq_keepalive.head.next) != &w->tq_keepalive.head) {
+		ev_timer_stop(t);
+		t->fn(t);	/* the keep-alive timeout closes it */
+	}
+}
+
+static void
+shutdown_timeout(struct ev_timer *t)
+{
+	(void)t;
+	log_warnx("shutdown_timeout passed with connections open: "
+	    "closing them");
+	exit(0);
+}
+
+static void
+start_draining(struct worker *w)
+{
+	if (w->draining)
+		return;
+	w->draining = true;
+	watch_listeners(w, false);
+	close_idle_clients(w);
+	pool_close_idle(&w->pool);
+	if (w->nclients == 0) {
+		ev_stop(w->loop);
+		return;
+	}
+	ev_timer_start(w->loop, &w->tq_shutdown, &w->shutdown_timer,
+	    shutdown_timeout);
+}
+
+static void
+signal_io(struct ev_io *io, uint32_t events)
+{
+	struct sig_rt		*s = (struct sig_rt *)io;
+	struct signalfd_siginfo	 si;
+
+	(void)events;
+	while (read(io->fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			ev_stop(s->w->loop);
+			s->w->draining = true;
+			break;
+		case SIGQUIT:
+			start_draining(s->w);
+			break;
+		case SIGUSR1:
+			(void)log_reopen();
+			if (s->w->alog != NULL)
+				accesslog_reopen(s->w->alog);
+			break;
+		}
+	}
+}
+
+/* After each turn: recycle what was closed during it. */
+static void
+turn_end(void *arg)
+{
+	struct worker *w = arg;
+
+	client_reap(w);
+	pool_reap(&w->pool);
+}
+
+static void
+worker_init(struct worker *w, const struct role_ctx *ctx)
+{
+	const struct config	*cf = ctx->cf;
+	unsigned		 i;
+
+	memset(w, 0, sizeof(*w));
+	w->cf = cf;
+	w->index = ctx->index;
+	if ((w->loop = ev_loop_new(512)) == NULL)
+		fatal("worker %u: event loop", ctx->index);
+	/* A head must fit one buffer whole. */
+	buf_pool_init(&w->bufs, (uint32_t)pt_max(cf->buffer_size,
+	    cf->max_header_size + 1024), 256);
+	if (pool_init(&w->pool, w->loop, cf) == -1)
+		fatal("worker %u: upstream pools", ctx->index);
+	ev_tq_init(w->loop, &w->tq_header, cf->client_header_timeout_ms);
+	ev_tq_init(w->loop, &w->tq_body, cf->client_body_timeout_ms);
+	ev_tq_init(w->loop, &w->tq_keepalive, cf->keepalive_timeout_ms);
+	ev_tq_init(w->loop, &w->tq_send, cf->send_timeout_ms);
+	ev_tq_init(w->loop, &w->tq_tunnel, cf->tunnel_timeout_ms);
+	ev_tq_init(w->loop, &w->tq_shutdown, cf->shutdown_timeout_ms);
+	ev_tq_init(w->loop, &w->tq_accept_pause, ACCEPT_PAUSE_MS);
+	if (cf->access_log.path != NULL)
+		w->alog = accesslog_open(w->loop, &cf->access_log);
+	w->nlisteners = ctx->nlisteners;
+	w->listeners = calloc(w->nlisteners, sizeof(*w->listeners));
+	if (w->listeners == NULL)
+		fatal("worker %u: listeners", ctx->index);
+	for (i = 0; i < w->nlisteners; i++) {
+		w->listeners[i].io.fd = ctx->listen_fds[i];
+		w->listeners[i].io.fn = accept_io;
+		w->listeners[i].w = w;
+		w->listeners[i].index = i;
+	}
+	ev_set_hook(w->loop, turn_end, w);
+}
+
+/* worker_main(): see role.h. */
+int
+worker_main(const struct role_ctx *ctx)
+{
+	struct worker	w;
+	struct sig_rt	sig;
+	sigset_t	set;
+
+	worker_init(&w, ctx);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		fatal("sigprocmask");
+	sig.io.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sig.io.fd == -1)
+		fatal("signalfd");
+	sig.io.fn = signal_io;
+	sig.w = &w;
+	if (ev_add(w.loop, &sig.io) == -1)
+		fatal("epoll_ctl signalfd");
+	watch_listeners(&w, true);
+	ev_run(w.loop);
+	if (w.alog != NULL)
+		accesslog_close(w.alog);
+	return 0;
+}
