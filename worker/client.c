@@ -430,8 +430,8 @@ start_request(struct exchange *x)
 	const char		*host, *path, *colon;
 	size_t			 host_len, path_len;
 
+	x->body_off = x->body_end = c->in->start + m->head_len;
 	x->next_off = 0;
-	x->body_off = c->in->start + m->head_len;
 	if (m->version_minor == 0 && !(m->flags & HTTP1_F_CONN_KEEPALIVE))
 		x->keepalive = 0;
 	if (m->flags & HTTP1_F_CONN_CLOSE)
@@ -449,8 +449,10 @@ start_request(struct exchange *x)
 		x->req_left = m->content_length;
 	} else if (m->body == HTTP1_BODY_CHUNKED)
 		http1_chunked_init(&x->req_chunk, cf->max_request_line);
-	else
+	else {
 		x->req_body_done = 1;
+		x->next_off = x->body_off;
+	}
 	x->upgrade = (m->flags & HTTP1_F_UPGRADE) &&
 	    (m->flags & HTTP1_F_CONN_UPGRADE);
 

@@ -237,6 +237,7 @@ read_request_body(struct exchange *x)
 	ssize_t		 n;
 
 	if (!c->readable) {
+		ev_timer_stop(&x->up->timer);
 		client_timer(c, &x->w->tq_body);
 		return PT_AGAIN;
 	}
@@ -247,6 +248,8 @@ read_request_body(struct exchange *x)
 		if ((size_t)n < buf_room(in))
 			c->readable = 0;
 		buf_commit(in, (uint32_t)n);
+		/* client_body_timeout runs between two reads */
+		ev_timer_stop(&c->timer);
 		return 0;
 	}
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -583,6 +586,8 @@ relay(struct exchange *x)
 		if (iov[0].iov_len + iov[1].iov_len > 0) {
 			n = client_writev(x->c, iov, 2);
 			if (n == PT_AGAIN) {
+				/* Waiting on the client, not the upstream. */
+				ev_timer_stop(&x->up->timer);
 				client_timer(x->c, &x->w->tq_send);
 				return PT_AGAIN;
 			}
@@ -594,6 +599,8 @@ relay(struct exchange *x)
 				return -1;
 			}
 			x->resp_started = 1;
+			/* send_timeout runs between two writes, not over all */
+			ev_timer_stop(&x->c->timer);
 			if ((size_t)n >= iov[0].iov_len) {
 				x->out_sent = x->out->end;
 				n -= (ssize_t)iov[0].iov_len;
