@@ -17,6 +17,7 @@ UNIT_BIN   := $(UNIT_SRC:.c=.test)
 
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Icommon -Imaster -Iworker \
 	-DSYSCONFDIR='"$(sysconfdir)"' -DLOCALSTATEDIR='"$(localstatedir)"' \
+	-DSBINDIR='"$(sbindir)"' \
 	-Wall -Wextra -Werror $(DEPS_CFLAGS) $(CFLAGS)
 
 .PHONY: all check unit install uninstall clean distclean
