@@ -38,7 +38,7 @@ static void
 upstream_timeout(struct ev_timer *t)
 {
 	struct exchange	*x = timer_exchange(t);
-	static char	 why[ADDR_TEXT_MAX + 64];
+	static char	 why[512];
 	const char	*what;
 
 	switch (x->state) {
@@ -55,7 +55,7 @@ upstream_timeout(struct ev_timer *t)
 		what = "waiting for the response of";
 		break;
 	}
-	snprintf(why, sizeof(why), "upstream %s/%s timed out: %s it",
+	snprintf(why, sizeof(why), "upstream %.64s/%s timed out: %s it",
 	    x->srv->up->cf->name, x->srv->name, what);
 	if (x->resp_started) {
 		log_warnx("%s: %s", client_log_prefix(x->c), why);
@@ -95,9 +95,9 @@ proxy_release(struct exchange *x, bool reusable)
 static void
 upstream_error(struct exchange *x, unsigned status, const char *what)
 {
-	static char why[256];
+	static char why[512];
 
-	snprintf(why, sizeof(why), "upstream %s/%s: %s", x->srv->up->cf->name,
+	snprintf(why, sizeof(why), "upstream %.64s/%s: %.200s", x->srv->up->cf->name,
 	    x->srv->name, what);
 	client_error(x, status, why);
 }
@@ -409,10 +409,10 @@ recv_head(struct exchange *x)
 			rc = http1_parse_response(buf_head(x->uin),
 			    buf_len(x->uin), &x->resp, &lim, x->req.method);
 			if (rc == -1) {
-				static char why[160];
+				static char why[400];
 
 				snprintf(why, sizeof(why), "invalid response: "
-				    "%s", x->resp.error);
+				    "%.200s", x->resp.error);
 				upstream_error(x, 502, why);
 				return -1;
 			}
