@@ -436,6 +436,8 @@ start_request(struct exchange *x)
 		x->keepalive = 0;
 	if (m->flags & HTTP1_F_CONN_CLOSE)
 		x->keepalive = 0;
+	if (cf->keepalive_timeout_ms == 0)
+		x->keepalive = 0;
 	if (cf->keepalive_requests != 0 &&
 	    c->nrequests + 1 >= cf->keepalive_requests)
 		x->keepalive = 0;
