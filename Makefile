@@ -62,3 +62,36 @@ distclean: clean
 	rm -f config.mk
 
 -include $(PORTICO_OBJ:.o=.d) master/proxyctl.d $(UNIT_SRC:.c=.d)
+
+# Fuzzing.  make fuzz [FUZZ_SECONDS=60] builds the HTTP/1 parser's fuzz
+# target with libFuzzer, ASan and UBSan, and runs it that many seconds.
+# t/fuzz/corpus, if there, seeds a copy in a temporary directory: what
+# libFuzzer adds to its corpus during a run is not written into the tree.
+# An input that crashes the parser is kept as t/fuzz/crash-<sha1>, the
+# start of a regression test.  UBSan halts on its first report, so that
+# undefined behaviour fails the run as a crash would.
+FUZZ_CC      = clang
+FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 \
+	-D_GNU_SOURCE -Icommon
+FUZZ_SECONDS = 60
+
+.PHONY: fuzz fuzz-clean
+
+t/fuzz/http1_fuzz: t/fuzz/http1_fuzz.c common/http1.c common/http1.h common/pt.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ t/fuzz/http1_fuzz.c common/http1.c
+
+fuzz: t/fuzz/http1_fuzz
+	@corpus=$$(mktemp -d) && trap 'rm -rf "$$corpus"' EXIT && \
+	if [ -d t/fuzz/corpus ]; then cp -R t/fuzz/corpus/. "$$corpus"/; fi && \
+	echo "fuzz: t/fuzz/http1_fuzz for $(FUZZ_SECONDS) s, corpus in $$corpus" && \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    t/fuzz/http1_fuzz -max_total_time=$(FUZZ_SECONDS) \
+	    -artifact_prefix=t/fuzz/ "$$corpus"
+
+# make clean removes the fuzz target too.
+clean: fuzz-clean
+fuzz-clean:
+	rm -f t/fuzz/http1_fuzz
+
+# Objects are rebuilt when ./configure changes the flags.
+$(PORTICO_OBJ) master/proxyctl.o $(UNIT_SRC:.c=.o): config.mk
