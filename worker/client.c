@@ -85,6 +85,7 @@ client_accept(struct worker *w, unsigned listener, int fd,
 	/* The listener defers accept until data arrives: read it now
 	   rather than wait for an event that says so. */
 	c->readable = 1;
+	c->writable = 1;
 	read_head(c);
 }
 
@@ -303,7 +304,12 @@ client_error(struct exchange *x, unsigned status, const char *reason)
 		client_close(x->c);
 		return;
 	}
-	x->keepalive = 0;
+	/* After a malformed or refused request the stream cannot be
+	   trusted; after a 404 or an upstream failure it can. */
+	if (x->req.head_len == 0 || status == 400 || status == 408 ||
+	    status == 413 || status == 414 || status == 431 ||
+	    status == 501 || status == 505)
+		x->keepalive = 0;
 	n = snprintf(page, sizeof(page), "<html>\r\n<head><title>%u %s"
 	    "</title></head>\r\n<body>\r\n<h1>%u %s</h1>\r\n<hr>portico\r\n"
 	    "</body>\r\n</html>\r\n", status, phrase, status, phrase);

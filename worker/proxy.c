@@ -214,14 +214,14 @@ scan_request_body(struct exchange *x)
 			return -1;
 		}
 		x->body_end += (uint32_t)n;
-		if (http1_chunked_done(&x->req_chunk))
-			x->req_body_done = 1;
-		else if (x->w->cf->max_body_size != 0 &&
+		if (x->w->cf->max_body_size != 0 &&
 		    x->req_chunk.total > x->w->cf->max_body_size) {
 			client_error(x, 413, "chunked request body larger "
 			    "than max_body_size");
 			return -1;
 		}
+		if (http1_chunked_done(&x->req_chunk))
+			x->req_body_done = 1;
 	}
 	if (x->req_body_done)
 		x->next_off = x->body_end;
@@ -370,6 +370,8 @@ read_upstream(struct exchange *x, int *err)
 		if ((size_t)n < buf_room(x->uin))
 			x->up->readable = 0;
 		buf_commit(x->uin, (uint32_t)n);
+		/* read_timeout runs between two reads, not over all */
+		ev_timer_stop(&x->up->timer);
 		return 0;
 	}
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
