@@ -146,6 +146,8 @@ client_io(struct ev_io *io, uint32_t events)
 		return;
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		c->readable = 1;
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->rdhup = 1;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		c->writable = 1;
 	if (c->x != NULL)
@@ -552,7 +554,7 @@ read_head(struct client *c)
 		if (n > 0) {
 			/* A short read drained the socket (edge-triggered):
 			   the next edge says when there is more. */
-			if ((size_t)n < buf_room(c->in))
+			if ((size_t)n < buf_room(c->in) && !c->rdhup)
 				c->readable = 0;
 			buf_commit(c->in, (uint32_t)n);
 			continue;

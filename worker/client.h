@@ -91,7 +91,9 @@ struct client {
 	uint32_t	 nrequests;
 	uint16_t	 listener;	/* index in cf->listeners */
 	uint8_t		 readable, writable;
-	uint8_t		 eof;		/* the client shut down its side */
+	uint8_t		 rdhup;		/* its FIN is known: a short read
+					   does not mean drained */
+	uint8_t		 eof;		/* the client is gone */
 	uint8_t		 dead;		/* closed; recycled at turn end */
 	union {
 		struct sockaddr		 sa;

@@ -131,6 +131,8 @@ upconn_io(struct ev_io *io, uint32_t events)
 		return;
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		c->readable = 1;
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->rdhup = 1;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		c->writable = 1;
 	if (c->owner != NULL)

@@ -29,6 +29,8 @@ struct upconn {
 	struct ev_timer	 timer;		/* the owner's, or idle timeout */
 	uint32_t	 nrequests;	/* requests sent on it so far */
 	uint8_t		 readable, writable;
+	uint8_t		 rdhup;		/* the peer's FIN is known: a short
+					   read does not mean drained */
 	uint8_t		 connecting;	/* connect(2) in progress */
 	uint8_t		 dead;		/* closed; memory recycled soon */
 };

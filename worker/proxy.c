@@ -245,7 +245,7 @@ read_request_body(struct exchange *x)
 	in->end = x->body_off = x->body_end = in->start + x->req.head_len;
 	n = read(c->io.fd, buf_tail(in), buf_room(in));
 	if (n > 0) {
-		if ((size_t)n < buf_room(in))
+		if ((size_t)n < buf_room(in) && !c->rdhup)
 			c->readable = 0;
 		buf_commit(in, (uint32_t)n);
 		/* client_body_timeout runs between two reads */
@@ -367,7 +367,7 @@ read_upstream(struct exchange *x, int *err)
 		return PT_AGAIN;
 	n = read(x->up->io.fd, buf_tail(x->uin), buf_room(x->uin));
 	if (n > 0) {
-		if ((size_t)n < buf_room(x->uin))
+		if ((size_t)n < buf_room(x->uin) && !x->up->rdhup)
 			x->up->readable = 0;
 		buf_commit(x->uin, (uint32_t)n);
 		/* read_timeout runs between two reads, not over all */
@@ -727,7 +727,8 @@ tunnel(struct exchange *x)
 			    errno != EWOULDBLOCK && errno != EINTR))
 				return tunnel_end(x);
 			if (n > 0) {
-				if ((size_t)n < buf_room(in))
+				if ((size_t)n < buf_room(in) &&
+				    !c->rdhup)
 					c->readable = 0;
 				buf_commit(in, (uint32_t)n);
 				progress = true;
