@@ -19,7 +19,7 @@
 #define SYSCONFDIR "/usr/local/etc"
 #endif
 
-static void
+static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: portico [-Ftv] [-c file]\n");

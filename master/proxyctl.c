@@ -31,7 +31,7 @@
 
 static const char *conf_file = SYSCONFDIR "/portico.conf";
 
-static void
+static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: proxyctl [-c file] start | stop [--fast] | "
