@@ -46,7 +46,7 @@ enum http1_hkind {
 	HTTP1_H_TE,
 	HTTP1_H_TRAILER,
 	HTTP1_H_UPGRADE,
-	HTTP1_H_PROXY_CONNECTION,	/* and every other "Proxy-*" header */
+	HTTP1_H_PROXY_CONNECTION,	/* "Proxy-*" headers, and "Proxy" */
 	HTTP1_H_EXPECT,
 	HTTP1_H_X_FORWARDED_FOR,
 	HTTP1_H_X_FORWARDED_PROTO,
@@ -120,6 +120,10 @@ struct http1_msg {
 	uint32_t	 parsed;	/* bytes of whole lines parsed so far */
 	uint16_t	 error_status;	/* on -1: the status to answer */
 	const char	*error;		/* on -1: why, for the error log */
+	uint32_t	 scan;		/* private: no LF in [parsed, scan) */
+	uint8_t		 state;		/* private: start line, fields, done */
+	uint8_t		 seen;		/* private: framing headers seen */
+	uint8_t		 nempty;	/* private: CRLFs before the request */
 };
 
 /* http1_msg_init(): ready msg for a new message, headers in hdrs[cap]. */
@@ -144,7 +148,10 @@ void	http1_msg_init(struct http1_msg *msg, struct http1_header *hdrs,
  * and colon, bare CR or bare LF, control characters (other than HTAB) or
  * NUL in values, non-token characters in names and methods, an empty
  * name, an invalid request-target (spaces, controls), a Host with
- * characters not allowed in a uri-host[:port].
+ * characters not allowed in a uri-host[:port], a Connection header that
+ * names Content-Length, Transfer-Encoding or Host.  Line lengths do not
+ * count the CRLF; head_len includes up to 4 empty lines before the
+ * request line (RFC 9112 2.2), which are otherwise ignored.
  */
 int	http1_parse_request(const char *buf, size_t len, struct http1_msg *msg,
 	    const struct http1_limits *lim);
@@ -174,7 +181,8 @@ bool	http1_str_eq(const char *buf, struct http1_str s, const char *lit);
 struct http1_chunked {
 	uint8_t		 state;		/* private */
 	uint8_t		 ndigits;	/* private */
-	uint32_t	 line_len;	/* private: length of the current line */
+	uint32_t	 line_len;	/* private: the current line's length */
+	uint32_t	 trailer_len;	/* private: trailer section bytes */
 	uint64_t	 remaining;	/* private: data bytes left in chunk */
 	uint64_t	 total;		/* data bytes seen so far */
 	uint32_t	 max_line;	/* limit for size and trailer lines */
@@ -193,6 +201,15 @@ void	http1_chunked_init(struct http1_chunked *c, uint32_t max_line);
  */
 ssize_t	http1_chunked_scan(struct http1_chunked *c, const char *p, size_t len);
 bool	http1_chunked_done(const struct http1_chunked *c);
+
+/*
+ * http1_chunked_decode(): the same, for a client that cannot take the
+ * chunked coding (HTTP/1.0): the chunk data among the bytes consumed is
+ * also moved to the start of p, framing and trailers removed, and *data
+ * says how many bytes of it there are (<= the return value).
+ */
+ssize_t	http1_chunked_decode(struct http1_chunked *c, char *p, size_t len,
+	    size_t *data);
 
 /* http1_status_reason(): the reason phrase of a status code, or "". */
 const char *http1_status_reason(int status);

@@ -50,6 +50,7 @@ struct exchange {
 	uint8_t		 continue_sent;	/* we said 100 Continue */
 	uint8_t		 close_after;	/* response ends with the close */
 	uint8_t		 resp_done;	/* all the body is in uin */
+	uint8_t		 dechunk;	/* decode chunked for a 1.0 client */
 	uint16_t	 status;	/* sent to the client, for the log */
 
 	const struct config_route *route;

@@ -152,12 +152,9 @@ fwd_request_head(struct exchange *x, struct buf *b)
 	put(&o, at(base, m->method_str), m->method_str.len);
 	PUT_LIT(&o, " ");
 	put(&o, at(base, m->target), m->target.len);
-	/* An HTTP/1.0 client gets an HTTP/1.0 request sent on its behalf,
-	   so that the origin answers without chunked coding. */
-	if (m->version_minor == 0)
-		PUT_LIT(&o, " HTTP/1.0\r\n");
-	else
-		PUT_LIT(&o, " HTTP/1.1\r\n");
+	/* RFC 9110 2.5: a proxy sends its own version, whatever the
+	   client's; a chunked answer to a 1.0 client is decoded. */
+	PUT_LIT(&o, " HTTP/1.1\r\n");
 	for (i = 0; i < m->nheaders; i++) {
 		h = &m->headers[i];
 		switch (h->kind) {
@@ -225,8 +222,6 @@ fwd_request_head(struct exchange *x, struct buf *b)
 		PUT_LIT(&o, "Connection: upgrade\r\n");
 	else if (x->srv->up->cf->keepalive == 0)
 		PUT_LIT(&o, "Connection: close\r\n");
-	else if (m->version_minor == 0)
-		PUT_LIT(&o, "Connection: keep-alive\r\n");
 	PUT_LIT(&o, "\r\n");
 	if (!o.ok)
 		return -1;
@@ -254,7 +249,10 @@ fwd_response_head(struct exchange *x, struct buf *b)
 	bool			 upgrading = m->status == 101;
 	uint32_t		 i;
 
-	if (m->body == HTTP1_BODY_CLOSE)
+	/* An HTTP/1.0 client cannot read chunked coding (RFC 9112 7.1):
+	   it gets the data decoded, ended by the close. */
+	x->dechunk = m->body == HTTP1_BODY_CHUNKED && x->req.version_minor == 0;
+	if (m->body == HTTP1_BODY_CLOSE || x->dechunk)
 		x->keepalive = 0;
 	PUT_LIT(&o, "HTTP/1.1 ");
 	put_uint(&o, m->status);
@@ -263,6 +261,9 @@ fwd_response_head(struct exchange *x, struct buf *b)
 	PUT_LIT(&o, "\r\n");
 	for (i = 0; i < m->nheaders; i++) {
 		if (hop_by_hop(base, m, &m->headers[i], upgrading))
+			continue;
+		if (x->dechunk &&
+		    m->headers[i].kind == HTTP1_H_TRANSFER_ENCODING)
 			continue;
 		put_header(&o, base, &m->headers[i]);
 	}

@@ -518,11 +518,23 @@ scan_response_body(struct exchange *x, uint32_t from, bool *done)
 			x->resp_left -= avail;
 		break;
 	case HTTP1_BODY_CHUNKED:
-		n = http1_chunked_scan(&x->resp_chunk, b->data + from, avail);
-		if (n == -1)
-			return -1;
+		if (x->dechunk) {
+			size_t data;
+
+			n = http1_chunked_decode(&x->resp_chunk, b->data + from,
+			    avail, &data);
+			if (n == -1)
+				return -1;
+			b->end = from + (uint32_t)data;
+		} else {
+			n = http1_chunked_scan(&x->resp_chunk, b->data + from,
+			    avail);
+			if (n == -1)
+				return -1;
+		}
 		if (http1_chunked_done(&x->resp_chunk)) {
-			b->end = from + (uint32_t)n;
+			if (!x->dechunk)
+				b->end = from + (uint32_t)n;
 			*done = true;
 		}
 		break;

@@ -4,8 +4,9 @@
  * An input is three bytes of setup and a message.  The setup picks the
  * limits, the method a response answers and how reads are split; the
  * message goes through the request parser, the response parser and the
- * chunked decoder three ways each: whole, a byte at a time, and in
- * random pieces with the buffer moved between calls.  Besides what ASan
+ * chunked decoder (scanning and decoding in place) several ways each:
+ * whole, a byte at a time, and in random pieces with the buffer moved
+ * between calls.  Besides what ASan
  * and UBSan catch, it asserts what callers rely on: every offset inside
  * the head, head_len <= len, parsed <= len, never more headers than the
  * array holds, a status code for every error, a head refused as soon as
@@ -244,22 +245,67 @@ chunked(const char *p, size_t len, size_t step, uint32_t max_line,
 	return (ssize_t)used;
 }
 
+/*
+ * Decoding in place, in pieces of at most step: the data of each piece
+ * lands at its start and is gathered in out.  Must consume what the
+ * scan consumes and yield exactly total bytes.
+ */
+static ssize_t
+dechunked(const char *p, size_t len, size_t step, uint32_t max_line,
+    struct http1_chunked *c, char *out, size_t *outlen)
+{
+	char	*buf;
+	size_t	 used = 0, k, data;
+	ssize_t	 n;
+
+	if ((buf = malloc(len + 1)) == NULL)
+		abort();
+	memcpy(buf, p, len);
+	http1_chunked_init(c, max_line);
+	*outlen = 0;
+	while (used < len && !http1_chunked_done(c)) {
+		k = len - used < step ? len - used : step;
+		n = http1_chunked_decode(c, buf + used, k, &data);
+		if (n == -1)
+			break;
+		assert(data <= (size_t)n);
+		memcpy(out + *outlen, buf + used, data);
+		*outlen += data;
+		used += (size_t)n;
+	}
+	free(buf);
+	return c->error != NULL ? -1 : (ssize_t)used;
+}
+
 static void
 fuzz_chunked(const char *p, size_t len, const struct setup *su)
 {
-	struct http1_chunked	a, b, c;
-	ssize_t			na, nb, nc;
+	struct http1_chunked	a, b, c, d, e;
+	ssize_t			na, nb, nc, nd, ne;
+	char			*od, *oe;
+	size_t			ld, le;
 
 	na = chunked(p, len, len + 1, su->lim.max_line, &a);
 	nb = chunked(p, len, 1, su->lim.max_line, &b);
 	nc = chunked(p, len, 1 + su->seed % 13, su->lim.max_line, &c);
 	assert(na == nb && na == nc);
-	if (na == -1)
-		return;
-	assert(http1_chunked_done(&a) == http1_chunked_done(&b));
-	assert(http1_chunked_done(&a) == http1_chunked_done(&c));
-	assert(a.total == b.total && a.total == c.total);
-	assert(a.total <= (uint64_t)na);
+	if ((od = malloc(len + 1)) == NULL || (oe = malloc(len + 1)) == NULL)
+		abort();
+	nd = dechunked(p, len, len + 1, su->lim.max_line, &d, od, &ld);
+	ne = dechunked(p, len, 1 + su->seed % 7, su->lim.max_line, &e, oe,
+	    &le);
+	assert(nd == na && ne == na);
+	if (na != -1) {
+		assert(http1_chunked_done(&a) == http1_chunked_done(&b));
+		assert(http1_chunked_done(&a) == http1_chunked_done(&c));
+		assert(http1_chunked_done(&a) == http1_chunked_done(&d));
+		assert(a.total == b.total && a.total == c.total);
+		assert(a.total <= (uint64_t)na);
+		assert(ld == a.total && le == a.total);
+		assert(memcmp(od, oe, ld) == 0);
+	}
+	free(od);
+	free(oe);
 }
 
 /* A request with a chunked body: the body after the head, and then

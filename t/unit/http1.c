@@ -895,6 +895,45 @@ test_chunked_good(void)
 	    "more belongs to the body");
 }
 
+/* Decoding for an HTTP/1.0 client: the data moves to the front. */
+static void
+test_chunked_decode(void)
+{
+	static const char	in[] = "5\r\nhello\r\n6;x=y\r\n world\r\n"
+				    "0\r\nX-T: 1\r\n\r\nNEXT";
+	char			buf[sizeof(in)], one[sizeof(in)];
+	struct http1_chunked	c;
+	size_t			data, i, got = 0;
+	ssize_t			n, used = 0;
+
+	memcpy(buf, in, sizeof(in));
+	http1_chunked_init(&c, 64);
+	n = http1_chunked_decode(&c, buf, sizeof(in) - 1, &data);
+	is_int(n, sizeof(in) - 1 - 4, "decode: stops at the end of the body");
+	ok(http1_chunked_done(&c), "decode: done");
+	ok(data == 11 && memcmp(buf, "hello world", 11) == 0,
+	    "decode: the data, framing removed, at the start");
+	is_int((long long)c.total, 11, "decode: total counts the data");
+
+	/* a byte at a time: each call's data is what it consumed */
+	memcpy(buf, in, sizeof(in));
+	http1_chunked_init(&c, 64);
+	for (i = 0; i < sizeof(in) - 1 && !http1_chunked_done(&c); i++) {
+		if ((n = http1_chunked_decode(&c, buf + i, 1, &data)) == -1)
+			break;
+		used += n;
+		if (data == 1)
+			one[got++] = buf[i];
+	}
+	ok(used == (ssize_t)sizeof(in) - 1 - 4 && got == 11 &&
+	    memcmp(one, "hello world", 11) == 0, "decode a byte at a time: "
+	    "the same data, the same end");
+	memcpy(buf, "5\r\nhelloXX", 10);
+	http1_chunked_init(&c, 64);
+	is_int(http1_chunked_decode(&c, buf, 10, &data), -1,
+	    "decode: a missing CRLF is an error too");
+}
+
 /* A chunked request, its body, and the request after it. */
 static void
 test_chunked_request(void)
@@ -963,6 +1002,7 @@ main(void)
 	test_responses();
 	test_chunked_bad();
 	test_chunked_good();
+	test_chunked_decode();
 	test_chunked_request();
 	test_misc();
 	return done();
