@@ -466,17 +466,38 @@ start_request(struct exchange *x)
 	x->upgrade = (m->flags & HTTP1_F_UPGRADE) &&
 	    (m->flags & HTTP1_F_CONN_UPGRADE);
 
-	/* Route by Host without its port; path without its query. */
-	host = base + m->host.off;
-	host_len = m->host.len;
+	/* RFC 9112 3.2.2: an absolute-form target names the host itself,
+	   and the Host header is ignored; the origin gets origin-form. */
+	x->host = m->host;
+	x->path = m->target;
+	path = base + m->target.off;
+	if (m->target.len > 0 && path[0] != '/' && path[0] != '*' &&
+	    (colon = memchr(path, ':', m->target.len)) != NULL &&
+	    (size_t)(colon - path) + 3 <= m->target.len &&
+	    colon[1] == '/' && colon[2] == '/') {
+		const char	*auth = colon + 3;
+		const char	*end = path + m->target.len, *p = auth;
+
+		while (p < end && *p != '/' && *p != '?')
+			p++;
+		x->absolute = 1;
+		x->host.off = (uint32_t)(auth - base);
+		x->host.len = (uint32_t)(p - auth);
+		x->path.off = (uint32_t)(p - base);
+		x->path.len = (uint32_t)(end - p);
+	}
+
+	/* Route by host without its port. */
+	host = base + x->host.off;
+	host_len = x->host.len;
 	if (host_len > 0 && host[0] != '[' &&
 	    (colon = memchr(host, ':', host_len)) != NULL)
 		host_len = (size_t)(colon - host);
 	else if (host_len > 0 && host[0] == '[' &&
 	    (colon = memchr(host, ']', host_len)) != NULL)
 		host_len = (size_t)(colon - host) + 1;
-	path = base + m->target.off;
-	path_len = m->target.len;
+	path = x->path.len > 0 ? base + x->path.off : "/";
+	path_len = x->path.len > 0 ? x->path.len : 1;
 	x->route = route_find(cf, host, host_len, path, path_len);
 	if (x->route == NULL) {
 		client_error(x, 404, "no route for this host and path");

@@ -58,6 +58,9 @@ struct exchange {
 	struct server_rt *srv;
 
 	struct http1_msg req;		/* strings are in c->in */
+	struct http1_str host;		/* the request's authority */
+	struct http1_str path;		/* origin-form target; len 0: "/" */
+	uint8_t		 absolute;	/* absolute-form target */
 	struct http1_msg resp;		/* strings are in uin */
 	struct http1_chunked req_chunk, resp_chunk;
 	uint64_t	 req_left;	/* Content-Length body bytes to read */

@@ -147,11 +147,14 @@ fwd_request_head(struct exchange *x, struct buf *b)
 	const struct http1_header *h;
 	char			 ip[INET6_ADDRSTRLEN];
 	uint32_t		 i;
-	bool			 tls;
+	bool			 tls, cl_sent = false;
 
 	put(&o, at(base, m->method_str), m->method_str.len);
 	PUT_LIT(&o, " ");
-	put(&o, at(base, m->target), m->target.len);
+	if (x->path.len > 0)
+		put(&o, at(base, x->path), x->path.len);
+	else
+		PUT_LIT(&o, "/");
 	/* RFC 9110 2.5: a proxy sends its own version, whatever the
 	   client's; a chunked answer to a 1.0 client is decoded. */
 	PUT_LIT(&o, " HTTP/1.1\r\n");
@@ -174,6 +177,20 @@ fwd_request_head(struct exchange *x, struct buf *b)
 			if (ph->via)
 				continue;
 			break;
+		case HTTP1_H_HOST:
+			/* Replaced by the target's authority. */
+			if (x->absolute)
+				continue;
+			break;
+		case HTTP1_H_CONTENT_LENGTH:
+			/* One clean value, whatever list the client sent. */
+			if (!cl_sent) {
+				PUT_LIT(&o, "Content-Length: ");
+				put_uint(&o, m->content_length);
+				PUT_LIT(&o, "\r\n");
+				cl_sent = true;
+			}
+			continue;
 		case HTTP1_H_EXPECT:
 			/* 100-continue is answered here, not upstream. */
 			if (m->flags & HTTP1_F_EXPECT_CONTINUE)
@@ -205,9 +222,14 @@ fwd_request_head(struct exchange *x, struct buf *b)
 		else
 			PUT_LIT(&o, "X-Forwarded-Proto: http\r\n");
 	}
-	if (ph->x_forwarded_host && m->host.len > 0) {
+	if (x->absolute) {
+		PUT_LIT(&o, "Host: ");
+		put(&o, at(base, x->host), x->host.len);
+		PUT_LIT(&o, "\r\n");
+	}
+	if (ph->x_forwarded_host && x->host.len > 0) {
 		PUT_LIT(&o, "X-Forwarded-Host: ");
-		put(&o, at(base, m->host), m->host.len);
+		put(&o, at(base, x->host), x->host.len);
 		PUT_LIT(&o, "\r\n");
 	}
 	if (ph->via) {
@@ -247,6 +269,7 @@ fwd_response_head(struct exchange *x, struct buf *b)
 	const char		*base = buf_head(x->uin);
 	struct out		 o = { buf_tail(b), b->data + b->size, true };
 	bool			 upgrading = m->status == 101;
+	bool			 cl_sent = false;
 	uint32_t		 i;
 
 	/* An HTTP/1.0 client cannot read chunked coding (RFC 9112 7.1):
@@ -265,6 +288,15 @@ fwd_response_head(struct exchange *x, struct buf *b)
 		if (x->dechunk &&
 		    m->headers[i].kind == HTTP1_H_TRANSFER_ENCODING)
 			continue;
+		if (m->headers[i].kind == HTTP1_H_CONTENT_LENGTH) {
+			if (!cl_sent) {
+				PUT_LIT(&o, "Content-Length: ");
+				put_uint(&o, m->content_length);
+				PUT_LIT(&o, "\r\n");
+				cl_sent = true;
+			}
+			continue;
+		}
 		put_header(&o, base, &m->headers[i]);
 	}
 	if (upgrading)
