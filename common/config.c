@@ -148,7 +148,7 @@ static const struct conftab_setting top_settings[] = {
 	SIZE("max_header_size", max_header_size, "32K", KB, MB),
 	NUM("max_headers", max_headers, "100", 1, 1000),
 	SIZE("max_body_size", max_body_size, "64M", 0, TB),
-	SIZE("buffer_size", buffer_size, "32K", 4 * KB, MB),
+	SIZE("buffer_size", buffer_size, "64K", 4 * KB, MB),
 	GROUP("access_log", access_log, 0, access_log_group),
 	GROUP("cache", cache, 0, cache_group),
 	GROUP("proxy_headers", proxy_headers, 0, proxy_headers_group),

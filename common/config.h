@@ -150,7 +150,7 @@ struct config {
 	unsigned	 max_headers;		/* header lines, default 100 */
 	uint64_t	 max_body_size;		/* request body, default 64M;
 						   0 = no limit */
-	uint32_t	 buffer_size;		/* I/O buffer, default 32K */
+	uint32_t	 buffer_size;		/* I/O buffer, default 64K */
 
 	struct config_proxy_headers proxy_headers;
 	struct config_access_log access_log;

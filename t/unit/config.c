@@ -436,7 +436,7 @@ test_defaults(void)
 	tap_is_num(cf->max_header_size, 32768, "max_header_size 32K");
 	tap_is_num(cf->max_headers, 100, "max_headers 100");
 	tap_is_num(cf->max_body_size, 64ULL << 20, "max_body_size 64M");
-	tap_is_num(cf->buffer_size, 32768, "buffer_size 32K");
+	tap_is_num(cf->buffer_size, 65536, "buffer_size 64K");
 	tap_ok(cf->proxy_headers.x_forwarded_for &&
 	    cf->proxy_headers.x_forwarded_proto &&
 	    cf->proxy_headers.x_forwarded_host && cf->proxy_headers.via,
