@@ -96,6 +96,7 @@ upconn_close(struct pool *p, struct upconn *c)
 	c->dead = 1;
 	c->owner = NULL;
 	p->nconns--;
+	c->srv->nconns--;
 	/* Freed at the end of the turn: an event of this turn may name it. */
 	c->next = p->dead;
 	p->dead = c;
@@ -173,6 +174,10 @@ pool_connect(struct pool *p, struct server_rt *s, void *owner,
 		errno = ENOSPC;
 		return NULL;
 	}
+	if (s->cf->max_conns != 0 && s->nconns >= s->cf->max_conns) {
+		errno = EBUSY;
+		return NULL;
+	}
 	if ((fd = sock_connect(&s->cf->addr, &in_progress)) == -1)
 		return NULL;
 	if ((c = p->free) != NULL)
@@ -199,6 +204,7 @@ pool_connect(struct pool *p, struct server_rt *s, void *owner,
 		return NULL;
 	}
 	p->nconns++;
+	s->nconns++;
 	return c;
 }
 

@@ -8,8 +8,9 @@
  * origin that closes it is noticed at once and the connection is dropped:
  * a closed connection is never handed out.
  *
- * The worker holds at most max_upstream_connections of them; past that,
- * pool_connect() fails with EMFILE-like ENOSPC and the request gets 503.
+ * The worker holds at most max_upstream_connections of them, and at most
+ * max_conns to one server; past that, pool_connect() fails and the
+ * request gets 503.
  */
 #ifndef POOL_H
 #define POOL_H
@@ -40,6 +41,7 @@ struct server_rt {
 	struct upstream_rt *up;
 	struct upconn	 idle;		/* list head; idle.next: most recent */
 	unsigned	 nidle;
+	unsigned	 nconns;	/* open, idle or busy (max_conns) */
 	int		 current;	/* smooth weighted round robin */
 	char		 name[ADDR_TEXT_MAX];	/* for logs */
 };
@@ -86,7 +88,8 @@ struct upconn *pool_get_idle(struct pool *p, struct server_rt *s,
 /*
  * pool_connect(): a new connection to s for owner, connecting (wait for
  * writable) or connected.  NULL with errno set: ENOSPC when the worker
- * holds max_upstream_connections already.
+ * holds max_upstream_connections already, EBUSY when it holds the
+ * server's max_conns.
  */
 struct upconn *pool_connect(struct pool *p, struct server_rt *s,
 	    void *owner, void (*owner_fn)(void *));

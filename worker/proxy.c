@@ -150,6 +150,8 @@ get_connection(struct exchange *x)
 			if (errno == ENOSPC)
 				client_error(x, 503, "max_upstream_connections"
 				    " reached");
+			else if (errno == EBUSY)
+				upstream_error(x, 503, "max_conns reached");
 			else
 				upstream_error(x, 502, strerror(errno));
 			return;
