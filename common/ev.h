@@ -104,7 +104,7 @@ void	ev_update_time(struct ev_loop *loop);
 void	ev_run(struct ev_loop *loop);
 void	ev_stop(struct ev_loop *loop);
 
-/* ev_add_hook(): fn(arg) runs once per loop turn, after the events. */
+/* ev_set_hook(): fn(arg) runs once per loop turn, after the events. */
 void	ev_set_hook(struct ev_loop *loop, void (*fn)(void *), void *arg);
 
 #endif /* EV_H */

@@ -100,7 +100,7 @@ static void
 start_child(struct master *m, struct child *c)
 {
 	struct role_ctx	 ctx;
-	pid_t		 pid;
+	pid_t		 pid, master = getpid();
 
 	pid = fork();
 	if (pid == -1) {
@@ -109,13 +109,16 @@ start_child(struct master *m, struct child *c)
 		return;
 	}
 	if (pid == 0) {
-		/* The child: its own signals, and it hears when we die. */
+		/* The child keeps the signals blocked: the worker reads them
+		   from a signalfd of its own, and one that arrives before it
+		   exists waits for it instead of killing it. */
 		close(m->sigfd);
-		(void)prctl(PR_SET_PDEATHSIG, SIGQUIT);
-		if (getppid() == 1)
-			_exit(0);
-		sigprocmask(SIG_UNBLOCK, &m->sigs, NULL);
 		drop_privileges(m->cf);
+		/* After setuid(), which clears it: hear when the master dies,
+		   and make sure it has not died already. */
+		(void)prctl(PR_SET_PDEATHSIG, SIGQUIT);
+		if (getppid() != master)
+			_exit(0);
 		ctx.cf = m->cf;
 		ctx.listen_fds = m->fds;
 		ctx.nlisteners = m->cf->nlisteners;

@@ -519,7 +519,7 @@ start_request(struct exchange *x)
  * strings are offsets into it.
  */
 static void
-read_head(struct client *c)
+read_head_once(struct client *c)
 {
 	struct worker		*w = c->w;
 	const struct config	*cf = w->cf;
@@ -598,6 +598,28 @@ read_head(struct client *c)
 	}
 }
 
+/*
+ * read_head(): read and start requests.  A request answered at once (a
+ * return route, a 404) ends in client_done(), which asks for the next
+ * pipelined request: that call only sets c->again, and the loop here takes
+ * it, so a client pipelining a million requests costs no stack.
+ */
+static void
+read_head(struct client *c)
+{
+	if (c->in_head) {
+		c->again = 1;
+		return;
+	}
+	c->in_head = 1;
+	do {
+		c->again = 0;
+		read_head_once(c);
+	} while (c->again && !c->dead);
+	/* A dead client's memory lives until the end of the loop turn. */
+	c->in_head = 0;
+}
+
 /* client_run(): see client.h. */
 void
 client_run(struct exchange *x)
@@ -613,12 +635,4 @@ client_run(struct exchange *x)
 		proxy_run(x);
 		break;
 	}
-}
-
-/* client_close_idle(): see client.h. */
-void
-client_close_idle(struct worker *w)
-{
-	(void)w;
-	/* Idle connections are found by their keep-alive timers. */
 }

@@ -51,6 +51,8 @@ struct exchange {
 	uint8_t		 close_after;	/* response ends with the close */
 	uint8_t		 resp_done;	/* all the body is in uin */
 	uint8_t		 dechunk;	/* decode chunked for a 1.0 client */
+	uint8_t		 resp_dirty;	/* the origin sent bytes past the
+					   body: its connection is not reused */
 	uint16_t	 status;	/* sent to the client, for the log */
 
 	const struct config_route *route;
@@ -99,6 +101,8 @@ struct client {
 					   does not mean drained */
 	uint8_t		 eof;		/* the client is gone */
 	uint8_t		 dead;		/* closed; recycled at turn end */
+	uint8_t		 in_head;	/* inside read_head() */
+	uint8_t		 again;		/* read_head() to run once more */
 	union {
 		struct sockaddr		 sa;
 		struct sockaddr_in	 v4;
@@ -112,9 +116,6 @@ void	client_accept(struct worker *w, unsigned listener, int fd,
 
 /* client_reap(): recycle connections closed during this loop turn. */
 void	client_reap(struct worker *w);
-
-/* client_close_idle(): close every idle connection (graceful stop). */
-void	client_close_idle(struct worker *w);
 
 /*
  * client_writev(): write to the client; returns bytes written (maybe

@@ -193,7 +193,7 @@ fwd_request_head(struct exchange *x, struct buf *b)
 			continue;
 		case HTTP1_H_EXPECT:
 			/* 100-continue is answered here, not upstream. */
-			if (m->flags & HTTP1_F_EXPECT_CONTINUE)
+			if (x->continue_sent)
 				continue;
 			break;
 		default:
@@ -225,6 +225,12 @@ fwd_request_head(struct exchange *x, struct buf *b)
 	if (x->absolute) {
 		PUT_LIT(&o, "Host: ");
 		put(&o, at(base, x->host), x->host.len);
+		PUT_LIT(&o, "\r\n");
+	} else if (x->host.len == 0) {
+		/* An HTTP/1.0 request may lack Host; an HTTP/1.1 one may
+		   not (RFC 9112 3.2): name the server, as nginx does. */
+		PUT_LIT(&o, "Host: ");
+		put_str(&o, x->srv->name);
 		PUT_LIT(&o, "\r\n");
 	}
 	if (ph->x_forwarded_host && x->host.len > 0) {

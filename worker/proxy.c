@@ -21,6 +21,7 @@
 #include "sock.h"
 
 static void	get_connection(struct exchange *x);
+static int	tunnel_end(struct exchange *x);
 static int	scan_response_body(struct exchange *x, uint32_t from,
 		    bool *done);
 static int	bad_chunk(struct exchange *x);
@@ -49,7 +50,7 @@ upstream_timeout(struct ev_timer *t)
 		what = "sending the request to";
 		break;
 	case X_TUNNEL:
-		client_done(x);
+		tunnel_end(x);
 		return;
 	default:
 		what = "waiting for the response of";
@@ -115,6 +116,21 @@ proxy_start(struct exchange *x)
 		client_error(x, 503, "no server available");
 		return;
 	}
+	/* RFC 9110 10.1.1: the client waits for 100 before the body; we
+	   say it ourselves, so the body streams while we connect.  If it
+	   cannot be written whole now, Expect goes on to the origin. */
+	if ((x->req.flags & HTTP1_F_EXPECT_CONTINUE) && !x->req_body_done &&
+	    x->body_off == x->c->in->end) {
+		struct iovec	iov = { (void *)cont, sizeof(cont) - 1 };
+		ssize_t		n = client_writev(x->c, &iov, 1);
+
+		if (n == (ssize_t)iov.iov_len)
+			x->continue_sent = 1;
+		else if (n > 0) {
+			client_error(x, 500, "could not send 100 Continue");
+			return;
+		}
+	}
 	if ((x->out = buf_get(&w->bufs)) == NULL) {
 		client_error(x, 500, "no memory for a buffer");
 		return;
@@ -122,15 +138,6 @@ proxy_start(struct exchange *x)
 	if (fwd_request_head(x, x->out) == -1) {
 		client_error(x, 431, "forwarded request head too large");
 		return;
-	}
-	/* RFC 9110 10.1.1: the client waits for 100 before the body; we
-	   say it ourselves, so the body streams while we connect. */
-	if ((x->req.flags & HTTP1_F_EXPECT_CONTINUE) && !x->req_body_done &&
-	    x->req.version_minor == 1 && x->body_off == x->c->in->end) {
-		struct iovec iov = { (void *)cont, sizeof(cont) - 1 };
-
-		if (client_writev(x->c, &iov, 1) == (ssize_t)iov.iov_len)
-			x->continue_sent = 1;
 	}
 	x->t_upstream = ev_now(w->loop);
 	get_connection(x);
@@ -230,6 +237,23 @@ scan_request_body(struct exchange *x)
 	return 0;
 }
 
+/*
+ * Forget the request-body bytes already sent, keeping the head (the
+ * access log reads it), moved to the front of the buffer so that there is
+ * always room after it.  Head strings are offsets from its start.
+ */
+static void
+reclaim_body_room(struct exchange *x)
+{
+	struct buf *in = x->c->in;
+
+	if (in->start != 0) {
+		memmove(in->data, in->data + in->start, x->req.head_len);
+		in->start = 0;
+	}
+	in->end = x->body_off = x->body_end = x->req.head_len;
+}
+
 /* Read more of the request body into the client buffer. */
 static int
 read_request_body(struct exchange *x)
@@ -244,7 +268,7 @@ read_request_body(struct exchange *x)
 		return PT_AGAIN;
 	}
 	/* Everything seen was sent: the room after the head is free. */
-	in->end = x->body_off = x->body_end = in->start + x->req.head_len;
+	reclaim_body_room(x);
 	n = read(c->io.fd, buf_tail(in), buf_room(in));
 	if (n > 0) {
 		if ((size_t)n < buf_room(in) && !c->rdhup)
@@ -309,6 +333,8 @@ send_request(struct exchange *x)
 		}
 		if ((size_t)n < iov[0].iov_len + iov[1].iov_len)
 			x->up->writable = 0;
+		/* write_timeout runs between two writes, not over all */
+		ev_timer_stop(&x->up->timer);
 		if ((size_t)n >= iov[0].iov_len) {
 			x->out_sent += (uint32_t)iov[0].iov_len;
 			x->body_off += (uint32_t)(n - (ssize_t)iov[0].iov_len);
@@ -423,6 +449,8 @@ recv_head(struct exchange *x)
 			if (rc == 0)
 				break;
 		}
+		if (buf_room(x->uin) == 0)
+			buf_compact(x->uin);
 		if (buf_room(x->uin) == 0) {
 			upstream_error(x, 502, "response head too large");
 			return -1;
@@ -478,7 +506,12 @@ recv_head(struct exchange *x)
 	default:
 		break;
 	}
-	if (x->resp.status == 101 && x->upgrade) {
+	if (x->resp.status == 101) {
+		if (!x->upgrade) {
+			upstream_error(x, 502, "101 to a request that did not "
+			    "ask to upgrade");
+			return -1;
+		}
 		x->state = X_TUNNEL;
 		return 0;
 	}
@@ -508,11 +541,13 @@ scan_response_body(struct exchange *x, uint32_t from, bool *done)
 	*done = false;
 	switch (x->resp.body) {
 	case HTTP1_BODY_NONE:
+		x->resp_dirty |= avail > 0;
 		b->end = from;
 		*done = true;
 		break;
 	case HTTP1_BODY_LENGTH:
 		if (avail >= x->resp_left) {
+			x->resp_dirty |= avail > x->resp_left;
 			b->end = from + (uint32_t)x->resp_left;
 			x->resp_left = 0;
 			*done = true;
@@ -535,6 +570,7 @@ scan_response_body(struct exchange *x, uint32_t from, bool *done)
 				return -1;
 		}
 		if (http1_chunked_done(&x->resp_chunk)) {
+			x->resp_dirty |= (uint32_t)n < avail;
 			if (!x->dechunk)
 				b->end = from + (uint32_t)n;
 			*done = true;
@@ -559,7 +595,10 @@ response_done(struct exchange *x)
 	    !(x->resp.flags & HTTP1_F_CONN_CLOSE) &&
 	    (x->resp.version_minor == 1 ||
 	    (x->resp.flags & HTTP1_F_CONN_KEEPALIVE)) &&
-	    x->req_body_done;
+	    x->req_body_done &&
+	    /* nothing more may wait in the socket: no bytes past the body,
+	       no FIN seen, no read that filled the buffer */
+	    !x->resp_dirty && !x->up->rdhup && !x->up->readable;
 	proxy_release(x, reusable);
 	client_done(x);
 }
@@ -735,7 +774,7 @@ tunnel(struct exchange *x)
 				}
 			}
 		} else if (c->readable) {
-			in->end = x->body_off = in->start + x->req.head_len;
+			reclaim_body_room(x);
 			n = read(c->io.fd, buf_tail(in), buf_room(in));
 			if (n == 0 || (n == -1 && errno != EAGAIN &&
 			    errno != EWOULDBLOCK && errno != EINTR))

@@ -132,9 +132,13 @@ close_idle_clients(struct worker *w)
 static void
 shutdown_timeout(struct ev_timer *t)
 {
-	(void)t;
-	log_warnx("shutdown_timeout passed with connections open: "
-	    "closing them");
+	struct worker *w = (struct worker *)((char *)t -
+	    offsetof(struct worker, shutdown_timer));
+
+	log_warnx("shutdown_timeout passed with %u connections open: "
+	    "closing them", w->nclients);
+	if (w->alog != NULL)
+		accesslog_flush(w->alog);
 	exit(0);
 }
 
