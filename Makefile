@@ -77,8 +77,10 @@ FUZZ_SECONDS = 60
 
 .PHONY: fuzz fuzz-clean
 
-t/fuzz/http1_fuzz: t/fuzz/http1_fuzz.c common/http1.c common/http1.h common/pt.h
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ t/fuzz/http1_fuzz.c common/http1.c
+t/fuzz/http1_fuzz: t/fuzz/http1_fuzz.c common/http1.c common/http1.h \
+    common/chunked.c common/chunked.h common/pt.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ t/fuzz/http1_fuzz.c common/http1.c \
+	    common/chunked.c
 
 fuzz: t/fuzz/http1_fuzz
 	@corpus=$$(mktemp -d) && trap 'rm -rf "$$corpus"' EXIT && \

@@ -1,6 +1,7 @@
 /*
- * http1.h: an incremental, zero-copy parser for HTTP/1.x message heads and
- * chunked bodies, strict to RFC 9112.
+ * http1.h: an incremental, zero-copy parser for HTTP/1.x message heads,
+ * strict to RFC 9112.  A chunked body (msg->body == HTTP1_BODY_CHUNKED)
+ * is read by chunked.h.
  *
  * The parser never copies: every string it reports is an offset and a
  * length into the caller's buffer (struct http1_str), so the buffer may be
@@ -18,8 +19,6 @@
  */
 #ifndef HTTP1_H
 #define HTTP1_H
-
-#include <sys/types.h>
 
 #include "pt.h"
 
@@ -169,47 +168,6 @@ int	http1_parse_response(const char *buf, size_t len, struct http1_msg *msg,
 
 /* http1_str_eq(): whether s in buf equals lit ignoring ASCII case. */
 bool	http1_str_eq(const char *buf, struct http1_str s, const char *lit);
-
-/*
- * Chunked transfer coding (RFC 9112 7.1), decoded in place as it streams.
- * The proxy forwards the chunked bytes unchanged; this decoder only finds
- * where the body ends and refuses what is malformed: a chunk size that is
- * not hex, longer than 16 digits or overflowing, a chunk-ext or trailer
- * line with control characters or longer than the limit, a missing CRLF
- * after chunk data, bare LF.
- */
-struct http1_chunked {
-	uint8_t		 state;		/* private */
-	uint8_t		 ndigits;	/* private */
-	uint32_t	 line_len;	/* private: the current line's length */
-	uint32_t	 trailer_len;	/* private: trailer section bytes */
-	uint64_t	 remaining;	/* private: data bytes left in chunk */
-	uint64_t	 total;		/* data bytes seen so far */
-	uint32_t	 max_line;	/* limit for size and trailer lines */
-	const char	*error;		/* on -1: why */
-};
-
-/* http1_chunked_init(): a decoder at the start of a chunked body. */
-void	http1_chunked_init(struct http1_chunked *c, uint32_t max_line);
-
-/*
- * http1_chunked_scan(): consume up to len bytes of chunked body from p.
- * Returns the number of bytes that belong to the body (<= len; the rest,
- * if any, belongs to what follows the body), or -1 when malformed.
- * http1_chunked_done() tells when the last chunk and the trailer section
- * have been consumed.
- */
-ssize_t	http1_chunked_scan(struct http1_chunked *c, const char *p, size_t len);
-bool	http1_chunked_done(const struct http1_chunked *c);
-
-/*
- * http1_chunked_decode(): the same, for a client that cannot take the
- * chunked coding (HTTP/1.0): the chunk data among the bytes consumed is
- * also moved to the start of p, framing and trailers removed, and *data
- * says how many bytes of it there are (<= the return value).
- */
-ssize_t	http1_chunked_decode(struct http1_chunked *c, char *p, size_t len,
-	    size_t *data);
 
 /* http1_status_reason(): the reason phrase of a status code, or "". */
 const char *http1_status_reason(int status);

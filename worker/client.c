@@ -458,7 +458,7 @@ start_request(struct exchange *x)
 		}
 		x->req_left = m->content_length;
 	} else if (m->body == HTTP1_BODY_CHUNKED)
-		http1_chunked_init(&x->req_chunk, cf->max_request_line);
+		chunked_init(&x->req_chunk, cf->max_request_line);
 	else {
 		x->req_body_done = 1;
 		x->next_off = x->body_off;

@@ -22,6 +22,7 @@
 #include "buf.h"
 #include "config.h"
 #include "ev.h"
+#include "chunked.h"
 #include "http1.h"
 #include "worker.h"
 
@@ -64,7 +65,7 @@ struct exchange {
 	struct http1_str path;		/* origin-form target; len 0: "/" */
 	uint8_t		 absolute;	/* absolute-form target */
 	struct http1_msg resp;		/* strings are in uin */
-	struct http1_chunked req_chunk, resp_chunk;
+	struct chunked req_chunk, resp_chunk;
 	uint64_t	 req_left;	/* Content-Length body bytes to read */
 	uint64_t	 resp_left;
 	uint32_t	 body_off;	/* c->in: next body byte to send */

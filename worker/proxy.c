@@ -216,7 +216,7 @@ scan_request_body(struct exchange *x)
 		if (x->req_left == 0)
 			x->req_body_done = 1;
 	} else {
-		n = http1_chunked_scan(&x->req_chunk, in->data + x->body_end,
+		n = chunked_scan(&x->req_chunk, in->data + x->body_end,
 		    avail);
 		if (n == -1) {
 			client_error(x, 400, x->req_chunk.error);
@@ -229,7 +229,7 @@ scan_request_body(struct exchange *x)
 			    "than max_body_size");
 			return -1;
 		}
-		if (http1_chunked_done(&x->req_chunk))
+		if (chunked_done(&x->req_chunk))
 			x->req_body_done = 1;
 	}
 	if (x->req_body_done)
@@ -498,7 +498,7 @@ recv_head(struct exchange *x)
 		x->resp_left = x->resp.content_length;
 		break;
 	case HTTP1_BODY_CHUNKED:
-		http1_chunked_init(&x->resp_chunk, cf->max_request_line);
+		chunked_init(&x->resp_chunk, cf->max_request_line);
 		break;
 	case HTTP1_BODY_CLOSE:
 		x->close_after = 1;
@@ -558,18 +558,18 @@ scan_response_body(struct exchange *x, uint32_t from, bool *done)
 		if (x->dechunk) {
 			size_t data;
 
-			n = http1_chunked_decode(&x->resp_chunk, b->data + from,
+			n = chunked_decode(&x->resp_chunk, b->data + from,
 			    avail, &data);
 			if (n == -1)
 				return -1;
 			b->end = from + (uint32_t)data;
 		} else {
-			n = http1_chunked_scan(&x->resp_chunk, b->data + from,
+			n = chunked_scan(&x->resp_chunk, b->data + from,
 			    avail);
 			if (n == -1)
 				return -1;
 		}
-		if (http1_chunked_done(&x->resp_chunk)) {
+		if (chunked_done(&x->resp_chunk)) {
 			x->resp_dirty |= (uint32_t)n < avail;
 			if (!x->dechunk)
 				b->end = from + (uint32_t)n;

@@ -1,5 +1,6 @@
 /*
- * http1_fuzz.c: the libFuzzer target of common/http1.c (make fuzz).
+ * http1_fuzz.c: the libFuzzer target of common/http1.c and common/chunked.c
+ * (make fuzz).
  *
  * An input is three bytes of setup and a message.  The setup picks the
  * limits, the method a response answers and how reads are split; the
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <sanitizer/asan_interface.h>
 
+#include "chunked.h"
 #include "http1.h"
 
 #define HCAP	16	/* headers array: max_headers may be more */
@@ -222,24 +224,24 @@ fuzz_head(bool response, const char *p, size_t len, const struct setup *su)
 
 /* The chunked decoder: n bytes from p in pieces of at most step. */
 static ssize_t
-chunked(const char *p, size_t len, size_t step, uint32_t max_line,
-    struct http1_chunked *c)
+scan_pieces(const char *p, size_t len, size_t step, uint32_t max_line,
+    struct chunked *c)
 {
 	size_t	used = 0, k;
 	ssize_t	n;
 
-	http1_chunked_init(c, max_line);
-	while (used < len && !http1_chunked_done(c)) {
+	chunked_init(c, max_line);
+	while (used < len && !chunked_done(c)) {
 		k = len - used < step ? len - used : step;
-		n = http1_chunked_scan(c, p + used, k);
+		n = chunked_scan(c, p + used, k);
 		if (n == -1) {
 			assert(c->error != NULL);
-			assert(http1_chunked_scan(c, p, len) == -1);
+			assert(chunked_scan(c, p, len) == -1);
 			return -1;
 		}
 		assert((size_t)n <= k);
 		/* Short only at the end of the body. */
-		assert((size_t)n == k || http1_chunked_done(c));
+		assert((size_t)n == k || chunked_done(c));
 		used += (size_t)n;
 	}
 	return (ssize_t)used;
@@ -251,8 +253,8 @@ chunked(const char *p, size_t len, size_t step, uint32_t max_line,
  * scan consumes and yield exactly total bytes.
  */
 static ssize_t
-dechunked(const char *p, size_t len, size_t step, uint32_t max_line,
-    struct http1_chunked *c, char *out, size_t *outlen)
+decode_pieces(const char *p, size_t len, size_t step, uint32_t max_line,
+    struct chunked *c, char *out, size_t *outlen)
 {
 	char	*buf;
 	size_t	 used = 0, k, data;
@@ -261,11 +263,11 @@ dechunked(const char *p, size_t len, size_t step, uint32_t max_line,
 	if ((buf = malloc(len + 1)) == NULL)
 		abort();
 	memcpy(buf, p, len);
-	http1_chunked_init(c, max_line);
+	chunked_init(c, max_line);
 	*outlen = 0;
-	while (used < len && !http1_chunked_done(c)) {
+	while (used < len && !chunked_done(c)) {
 		k = len - used < step ? len - used : step;
-		n = http1_chunked_decode(c, buf + used, k, &data);
+		n = chunked_decode(c, buf + used, k, &data);
 		if (n == -1)
 			break;
 		assert(data <= (size_t)n);
@@ -280,25 +282,25 @@ dechunked(const char *p, size_t len, size_t step, uint32_t max_line,
 static void
 fuzz_chunked(const char *p, size_t len, const struct setup *su)
 {
-	struct http1_chunked	a, b, c, d, e;
+	struct chunked		a, b, c, d, e;
 	ssize_t			na, nb, nc, nd, ne;
 	char			*od, *oe;
 	size_t			ld, le;
 
-	na = chunked(p, len, len + 1, su->lim.max_line, &a);
-	nb = chunked(p, len, 1, su->lim.max_line, &b);
-	nc = chunked(p, len, 1 + su->seed % 13, su->lim.max_line, &c);
+	na = scan_pieces(p, len, len + 1, su->lim.max_line, &a);
+	nb = scan_pieces(p, len, 1, su->lim.max_line, &b);
+	nc = scan_pieces(p, len, 1 + su->seed % 13, su->lim.max_line, &c);
 	assert(na == nb && na == nc);
 	if ((od = malloc(len + 1)) == NULL || (oe = malloc(len + 1)) == NULL)
 		abort();
-	nd = dechunked(p, len, len + 1, su->lim.max_line, &d, od, &ld);
-	ne = dechunked(p, len, 1 + su->seed % 7, su->lim.max_line, &e, oe,
+	nd = decode_pieces(p, len, len + 1, su->lim.max_line, &d, od, &ld);
+	ne = decode_pieces(p, len, 1 + su->seed % 7, su->lim.max_line, &e, oe,
 	    &le);
 	assert(nd == na && ne == na);
 	if (na != -1) {
-		assert(http1_chunked_done(&a) == http1_chunked_done(&b));
-		assert(http1_chunked_done(&a) == http1_chunked_done(&c));
-		assert(http1_chunked_done(&a) == http1_chunked_done(&d));
+		assert(chunked_done(&a) == chunked_done(&b));
+		assert(chunked_done(&a) == chunked_done(&c));
+		assert(chunked_done(&a) == chunked_done(&d));
 		assert(a.total == b.total && a.total == c.total);
 		assert(a.total <= (uint64_t)na);
 		assert(ld == a.total && le == a.total);
@@ -314,14 +316,14 @@ static void
 fuzz_request_body(const char *p, size_t len, const struct setup *su)
 {
 	static struct result	r;
-	struct http1_chunked	c;
+	struct chunked		c;
 	ssize_t			n;
 
 	start(&r);
 	if (parse(false, p, len, &r, su) != 0 ||
 	    r.msg.body != HTTP1_BODY_CHUNKED)
 		return;
-	n = chunked(p + r.msg.head_len, len - r.msg.head_len, len,
+	n = scan_pieces(p + r.msg.head_len, len - r.msg.head_len, len,
 	    su->lim.max_line, &c);
 	assert(n == -1 || (size_t)n <= len - r.msg.head_len);
 }
