@@ -18,10 +18,10 @@
 #include "fwd.h"
 #include "log.h"
 #include "proxy.h"
+#include "tunnel.h"
 #include "sock.h"
 
 static void	get_connection(struct exchange *x);
-static int	tunnel_end(struct exchange *x);
 static int	scan_response_body(struct exchange *x, uint32_t from,
 		    bool *done);
 static int	bad_chunk(struct exchange *x);
@@ -238,12 +238,13 @@ scan_request_body(struct exchange *x)
 }
 
 /*
- * Forget the request-body bytes already sent, keeping the head (the
- * access log reads it), moved to the front of the buffer so that there is
- * always room after it.  Head strings are offsets from its start.
+ * proxy_reclaim_body_room(): forget the request-body bytes already sent,
+ * keeping the head (the access log reads it), moved to the front of the
+ * buffer so that there is always room after it.  Head strings are offsets
+ * from its start.
  */
-static void
-reclaim_body_room(struct exchange *x)
+void
+proxy_reclaim_body_room(struct exchange *x)
 {
 	struct buf *in = x->c->in;
 
@@ -268,7 +269,7 @@ read_request_body(struct exchange *x)
 		return PT_AGAIN;
 	}
 	/* Everything seen was sent: the room after the head is free. */
-	reclaim_body_room(x);
+	proxy_reclaim_body_room(x);
 	n = read(c->io.fd, buf_tail(in), buf_room(in));
 	if (n > 0) {
 		if ((size_t)n < buf_room(in) && !c->rdhup)
@@ -384,9 +385,9 @@ upstream_closed_early(struct exchange *x, const char *what)
 	return -1;
 }
 
-/* Read from the upstream into uin; 0 on bytes, PT_AGAIN, or -1 EOF. */
-static int
-read_upstream(struct exchange *x, int *err)
+/* proxy_read_upstream(): see proxy.h. */
+int
+proxy_read_upstream(struct exchange *x, int *err)
 {
 	ssize_t n;
 
@@ -455,7 +456,7 @@ recv_head(struct exchange *x)
 			upstream_error(x, 502, "response head too large");
 			return -1;
 		}
-		rc = read_upstream(x, &err);
+		rc = proxy_read_upstream(x, &err);
 		if (rc == PT_AGAIN) {
 			up_timer(x, &x->srv->up->tq_read);
 			return PT_AGAIN;
@@ -678,7 +679,7 @@ relay(struct exchange *x)
 		}
 		buf_reset(x->uin);
 		from = x->uin->end;
-		rc = read_upstream(x, &err);
+		rc = proxy_read_upstream(x, &err);
 		if (rc == PT_AGAIN) {
 			up_timer(x, &x->srv->up->tq_read);
 			return PT_AGAIN;
@@ -703,98 +704,6 @@ relay(struct exchange *x)
 	}
 }
 
-/* An upgraded connection ends: log it and close the client. */
-static int
-tunnel_end(struct exchange *x)
-{
-	x->keepalive = 0;
-	x->t_upstream_end = ev_now(x->w->loop);
-	proxy_release(x, false);
-	client_done(x);
-	return -1;
-}
-
-/*
- * After a 101: bytes both ways until either side closes or the tunnel is
- * idle for tunnel_timeout.  One buffer a direction, as for bodies.
- */
-static int
-tunnel(struct exchange *x)
-{
-	struct client	*c = x->c;
-	struct buf	*in = c->in;
-	struct iovec	 iov[2];
-	ssize_t		 n;
-	bool		 progress;
-	int		 rc, err;
-
-	ev_timer_stop(&x->up->timer);
-	do {
-		progress = false;
-		/* upstream -> client */
-		iov[0].iov_base = x->out->data + x->out_sent;
-		iov[0].iov_len = x->out->end - x->out_sent;
-		iov[1].iov_base = buf_head(x->uin);
-		iov[1].iov_len = buf_len(x->uin);
-		if (iov[0].iov_len + iov[1].iov_len > 0) {
-			n = client_writev(c, iov, 2);
-			if (n == -1)
-				return tunnel_end(x);
-			if (n > 0) {
-				progress = true;
-				x->resp_started = 1;
-				if ((size_t)n >= iov[0].iov_len) {
-					x->out_sent = x->out->end;
-					n -= (ssize_t)iov[0].iov_len;
-					x->body_bytes += (uint64_t)n;
-					buf_consume(x->uin, (uint32_t)n);
-				} else
-					x->out_sent += (uint32_t)n;
-			}
-		} else if (x->up->readable) {
-			buf_reset(x->uin);
-			rc = read_upstream(x, &err);
-			if (rc == -1)
-				return tunnel_end(x);
-			progress = rc == 0;
-		}
-		/* client -> upstream */
-		if (in->end > x->body_off) {
-			if (x->up->writable) {
-				n = write(x->up->io.fd, in->data + x->body_off,
-				    in->end - x->body_off);
-				if (n == -1 && errno != EAGAIN &&
-				    errno != EWOULDBLOCK && errno != EINTR)
-					return tunnel_end(x);
-				if (n < (ssize_t)(in->end - x->body_off))
-					x->up->writable = 0;
-				if (n > 0) {
-					x->body_off += (uint32_t)n;
-					progress = true;
-				}
-			}
-		} else if (c->readable) {
-			reclaim_body_room(x);
-			n = read(c->io.fd, buf_tail(in), buf_room(in));
-			if (n == 0 || (n == -1 && errno != EAGAIN &&
-			    errno != EWOULDBLOCK && errno != EINTR))
-				return tunnel_end(x);
-			if (n > 0) {
-				if ((size_t)n < buf_room(in) &&
-				    !c->rdhup)
-					c->readable = 0;
-				buf_commit(in, (uint32_t)n);
-				progress = true;
-			} else
-				c->readable = 0;
-		}
-	} while (progress);
-	client_timer(c, &x->w->tq_tunnel);
-	ev_timer_start(x->w->loop, &x->w->tq_tunnel, &c->timer,
-	    c->timer.fn);
-	return PT_AGAIN;
-}
-
 /* proxy_run(): see proxy.h. */
 void
 proxy_run(struct exchange *x)
@@ -816,7 +725,7 @@ proxy_run(struct exchange *x)
 			rc = relay(x);
 			break;
 		case X_TUNNEL:
-			rc = tunnel(x);
+			rc = tunnel_run(x);
 			break;
 		default:
 			return;

@@ -23,4 +23,17 @@ void	proxy_run(struct exchange *x);
  */
 void	proxy_release(struct exchange *x, bool reusable);
 
+/*
+ * proxy_read_upstream(): read from the upstream into x->uin.  0 when
+ * bytes came, PT_AGAIN when none are there, -1 at the end (*err: 0 for a
+ * close, else the errno).
+ */
+int	proxy_read_upstream(struct exchange *x, int *err);
+
+/*
+ * proxy_reclaim_body_room(): forget the client bytes after the request
+ * head that were already sent upstream, making room to read more.
+ */
+void	proxy_reclaim_body_room(struct exchange *x);
+
 #endif /* PROXY_H */
