@@ -62,6 +62,16 @@ main(int argc, char *argv[])
 		config_free(cf);
 		return 0;
 	}
+	/* TLS termination is not built yet: serving plain HTTP on a port
+	   meant for TLS would be worse than not starting. */
+	for (unsigned i = 0; i < cf->nlisteners; i++)
+		if (cf->listeners[i].tls != NULL) {
+			fprintf(stderr, "%s:%d: listener %s: TLS is not "
+			    "available in this version of portico\n", cf->file,
+			    cf->listeners[i].line, cf->listeners[i].address);
+			config_free(cf);
+			return 1;
+		}
 	if (daemon_pidfile_check(cf->pid_file) == -1)
 		return 1;
 	if (log_open(cf->error_log) == -1) {
