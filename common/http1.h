@@ -169,7 +169,5 @@ int	http1_parse_response(const char *buf, size_t len, struct http1_msg *msg,
 /* http1_str_eq(): whether s in buf equals lit ignoring ASCII case. */
 bool	http1_str_eq(const char *buf, struct http1_str s, const char *lit);
 
-/* http1_status_reason(): the reason phrase of a status code, or "". */
-const char *http1_status_reason(int status);
 
 #endif /* HTTP1_H */

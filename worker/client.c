@@ -15,6 +15,7 @@
 #include "log.h"
 #include "proxy.h"
 #include "route.h"
+#include "status.h"
 
 static void	client_io(struct ev_io *io, uint32_t events);
 static void	client_timeout(struct ev_timer *t);
@@ -296,7 +297,7 @@ void
 client_error(struct exchange *x, unsigned status, const char *reason)
 {
 	static char	 page[512];
-	const char	*phrase = http1_status_reason((int)status);
+	const char	*phrase = status_reason((int)status);
 	int		 n;
 
 	log_warnx("%s: %u %s: %s", client_log_prefix(x->c), status, phrase,

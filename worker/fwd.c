@@ -10,6 +10,7 @@
 
 #include "addr.h"
 #include "fwd.h"
+#include "status.h"
 
 /* A cursor writing into a buffer; ok turns false on overflow. */
 struct out {
@@ -343,7 +344,7 @@ fwd_local_head(struct exchange *x, struct buf *b, unsigned status,
 	PUT_LIT(&o, "HTTP/1.1 ");
 	put_uint(&o, status);
 	PUT_LIT(&o, " ");
-	put_str(&o, http1_status_reason((int)status));
+	put_str(&o, status_reason((int)status));
 	PUT_LIT(&o, "\r\nServer: portico\r\nDate: ");
 	put_str(&o, http_date(x->w));
 	PUT_LIT(&o, "\r\nContent-Type: ");

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "http1.h"
+#include "status.h"
 #include "tap.h"
 
 #define HCAP	32
@@ -775,15 +776,15 @@ test_misc(void)
 	struct http1_str	s = { 0, 14 };
 	struct http1_str	p = { 0, 7 };
 
-	is_str(http1_status_reason(200), "OK", "reason 200");
-	is_str(http1_status_reason(404), "Not Found", "reason 404");
-	is_str(http1_status_reason(413), "Content Too Large", "reason 413 "
+	is_str(status_reason(200), "OK", "reason 200");
+	is_str(status_reason(404), "Not Found", "reason 404");
+	is_str(status_reason(413), "Content Too Large", "reason 413 "
 	    "(RFC 9110)");
-	is_str(http1_status_reason(431), "Request Header Fields Too Large",
+	is_str(status_reason(431), "Request Header Fields Too Large",
 	    "reason 431");
-	is_str(http1_status_reason(505), "HTTP Version Not Supported",
+	is_str(status_reason(505), "HTTP Version Not Supported",
 	    "reason 505");
-	is_str(http1_status_reason(299), "", "reason of an unknown code");
+	is_str(status_reason(299), "", "reason of an unknown code");
 	ok(http1_str_eq(buf, s, "content-LENGTH"), "str_eq ignores case");
 	ok(!http1_str_eq(buf, s, "content-lengthx"), "str_eq: longer literal");
 	ok(!http1_str_eq(buf, p, "content-length"), "str_eq: shorter string");
