@@ -7,37 +7,10 @@
 #include <sys/un.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdlib.h>
 
 #include "addr.h"
-
-static int	tap_count, tap_failures;
-
-static void
-tap_ok(int cond, const char *fmt, ...)
-{
-	va_list	ap;
-
-	printf("%sok %d - ", cond ? "" : "not ", ++tap_count);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	if (!cond)
-		tap_failures++;
-}
-
-static void
-tap_is_str(const char *got, const char *want, const char *name)
-{
-	int	same = got != NULL && want != NULL && strcmp(got, want) == 0;
-
-	tap_ok(same, "%s", name);
-	if (!same)
-		printf("#   got '%s'\n#  want '%s'\n", got ? got : "(null)",
-		    want ? want : "(null)");
-}
+#include "tap.h"
 
 /* Good addresses: parsed, the family and the length, formatted back. */
 static void
@@ -66,21 +39,21 @@ test_good(void)
 
 	for (i = 0; i < PT_NELEM(cases); i++) {
 		rc = addr_parse(cases[i].text, 1, &a, &err);
-		tap_ok(rc == 0, "parse %s", cases[i].text);
+		ok(rc == 0, "parse %s", cases[i].text);
 		if (rc != 0) {
-			printf("#   error: %s\n", err);
+			diag("  error: %s", err);
 			continue;
 		}
-		tap_ok(a.sa.ss_family == cases[i].family, "%s: family",
+		ok(a.sa.ss_family == cases[i].family, "%s: family",
 		    cases[i].text);
-		tap_ok(a.len == (cases[i].family == AF_INET ?
+		ok(a.len == (cases[i].family == AF_INET ?
 		    sizeof(struct sockaddr_in) : cases[i].family == AF_INET6 ?
 		    sizeof(struct sockaddr_in6) :
 		    offsetof(struct sockaddr_un, sun_path) +
 		    strlen(cases[i].text) - 5 + 1), "%s: length",
 		    cases[i].text);
 		addr_format(&a, buf, sizeof(buf));
-		tap_is_str(buf, cases[i].formatted ? cases[i].formatted :
+		is_str(buf, cases[i].formatted ? cases[i].formatted :
 		    cases[i].text, "format it back");
 	}
 }
@@ -96,13 +69,13 @@ test_values(void)
 	const char		*err;
 
 	addr_parse("10.1.2.3:8080", 0, &a, &err);
-	tap_ok(ntohs(sin->sin_port) == 8080, "IPv4 port in network order");
-	tap_ok(ntohl(sin->sin_addr.s_addr) == 0x0a010203, "IPv4 address");
+	ok(ntohs(sin->sin_port) == 8080, "IPv4 port in network order");
+	ok(ntohl(sin->sin_addr.s_addr) == 0x0a010203, "IPv4 address");
 	addr_parse("[::1]:443", 0, &a, &err);
-	tap_ok(ntohs(sin6->sin6_port) == 443, "IPv6 port in network order");
-	tap_ok(IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr), "IPv6 address ::1");
+	ok(ntohs(sin6->sin6_port) == 443, "IPv6 port in network order");
+	ok(IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr), "IPv6 address ::1");
 	addr_parse("unix:/tmp/s", 1, &a, &err);
-	tap_is_str(sun->sun_path, "/tmp/s", "unix path");
+	is_str(sun->sun_path, "/tmp/s", "unix path");
 }
 
 #define NOT_AN_ADDRESS \
@@ -156,11 +129,11 @@ test_errors(void)
 	for (i = 0; i < PT_NELEM(cases); i++) {
 		err = NULL;
 		rc = addr_parse(cases[i].text, cases[i].allow_unix, &a, &err);
-		tap_ok(rc == -1, "'%.40s' is refused", cases[i].text);
-		tap_is_str(err, cases[i].err, "  with its reason");
+		ok(rc == -1, "'%.40s' is refused", cases[i].text);
+		is_str(err, cases[i].err, "  with its reason");
 	}
 	err = NULL;
-	tap_ok(addr_parse(NULL, 1, &a, &err) == -1 && err != NULL,
+	ok(addr_parse(NULL, 1, &a, &err) == -1 && err != NULL,
 	    "NULL is refused");
 }
 
@@ -188,7 +161,7 @@ test_equal(void)
 	for (i = 0; i < PT_NELEM(cases); i++) {
 		addr_parse(cases[i].a, 1, &a, &err);
 		addr_parse(cases[i].b, 1, &b, &err);
-		tap_ok(addr_equal(&a, &b) == cases[i].equal &&
+		ok(addr_equal(&a, &b) == cases[i].equal &&
 		    addr_equal(&b, &a) == cases[i].equal, "%s %s %s",
 		    cases[i].a, cases[i].equal ? "==" : "!=", cases[i].b);
 	}
@@ -207,14 +180,13 @@ test_format_ip(void)
 	};
 	struct addr	 a;
 	const char	*err;
-	char		 buf[ADDR_TEXT_MAX], name[64];
+	char		 buf[ADDR_TEXT_MAX];
 	size_t		 i;
 
 	for (i = 0; i < PT_NELEM(cases); i++) {
 		addr_parse(cases[i].text, 1, &a, &err);
 		addr_format_ip((struct sockaddr *)&a.sa, buf, sizeof(buf));
-		snprintf(name, sizeof(name), "ip of %s", cases[i].text);
-		tap_is_str(buf, cases[i].ip, name);
+		is_str(buf, cases[i].ip, "ip of %s", cases[i].text);
 	}
 }
 
@@ -229,14 +201,14 @@ test_small_buffers(void)
 	memset(buf, 'x', sizeof(buf));
 	addr_parse("[2001:db8::1]:8080", 0, &a, &err);
 	addr_format(&a, buf, 5);
-	tap_ok(strlen(buf) == 4 && buf[5] == 'x', "addr_format cuts at size");
+	ok(strlen(buf) == 4 && buf[5] == 'x', "addr_format cuts at size");
 	memset(buf, 'x', sizeof(buf));
 	addr_format_ip((struct sockaddr *)&a.sa, buf, 5);
-	tap_ok(strlen(buf) < 5 && buf[5] == 'x',
+	ok(strlen(buf) < 5 && buf[5] == 'x',
 	    "addr_format_ip stays in its size");
 	memset(&a, 0, sizeof(a));
 	addr_format(&a, buf, sizeof(buf));
-	tap_is_str(buf, "?", "an empty address prints '?'");
+	is_str(buf, "?", "an empty address prints '?'");
 }
 
 int
@@ -248,6 +220,5 @@ main(void)
 	test_equal();
 	test_format_ip();
 	test_small_buffers();
-	printf("1..%d\n", tap_count);
-	return tap_failures != 0;
+	return done();
 }
