@@ -20,6 +20,7 @@
 static void	client_io(struct ev_io *io, uint32_t events);
 static void	client_timeout(struct ev_timer *t);
 static void	read_head(struct client *c);
+static void	linger_read(struct client *c);
 static void	client_close(struct client *c);
 
 static struct client *
@@ -153,7 +154,10 @@ client_io(struct ev_io *io, uint32_t events)
 		c->writable = 1;
 	if (c->x != NULL)
 		client_run(c->x);
-	else if (c->readable)
+	else if (c->lingering) {
+		if (c->readable)
+			linger_read(c);
+	} else if (c->readable)
 		read_head(c);
 }
 
@@ -360,26 +364,85 @@ log_request(struct exchange *x)
 	accesslog_add(x->w->alog, &e);
 }
 
+/*
+ * Discard what the client still sends, until it closes, for at most
+ * twice max_body_size bytes (a refused body may be larger than the limit)
+ * and client_body_timeout between two reads.
+ */
+static void
+linger_read(struct client *c)
+{
+	const struct config	*cf = c->w->cf;
+	char			 junk[16384];
+	ssize_t			 n;
+
+	for (;;) {
+		n = read(c->io.fd, junk, sizeof(junk));
+		if (n > 0) {
+			c->discarded += (uint64_t)n;
+			if (cf->max_body_size != 0 &&
+			    c->discarded / 2 > cf->max_body_size)
+				break;
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			c->readable = 0;
+			ev_timer_start(c->w->loop, &c->w->tq_body, &c->timer,
+			    client_timeout);
+			return;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		break;
+	}
+	client_close(c);
+}
+
+/*
+ * A connection closed while the client may still be sending (a body we
+ * did not read, bytes after a refused request): closing at once would
+ * make the kernel answer them with a reset, which can destroy our
+ * response before the client reads it.  Shut our side, then drain.
+ */
+static void
+linger(struct client *c)
+{
+	buf_put(&c->w->bufs, c->in);
+	c->in = NULL;
+	if (shutdown(c->io.fd, SHUT_WR) == -1) {
+		client_close(c);
+		return;
+	}
+	c->lingering = 1;
+	c->discarded = 0;
+	linger_read(c);
+}
+
 /* client_done(): see client.h. */
 void
 client_done(struct exchange *x)
 {
 	struct client	*c = x->c;
 	struct worker	*w = c->w;
-	bool		 keep;
+	bool		 keep, unread;
 
 	if (w->alog != NULL && x->status != 0)
 		log_request(x);
 	keep = x->keepalive && !w->draining && !c->eof;
 	/* What follows this request in the buffer is the next one. */
+	unread = x->next_off == 0;
 	if (x->next_off != 0)
 		buf_consume(c->in, x->next_off - c->in->start);
 	else
 		buf_reset(c->in);
+	unread |= buf_len(c->in) > 0;
 	c->x = NULL;
 	exchange_free(w, x);
 	if (!keep) {
-		client_close(c);
+		if (unread && !c->eof)
+			linger(c);
+		else
+			client_close(c);
 		return;
 	}
 	c->nrequests++;

@@ -104,6 +104,8 @@ struct client {
 	uint8_t		 dead;		/* closed; recycled at turn end */
 	uint8_t		 in_head;	/* inside read_head() */
 	uint8_t		 again;		/* read_head() to run once more */
+	uint8_t		 lingering;	/* answered; draining before close */
+	uint64_t	 discarded;	/* bytes drained while lingering */
 	union {
 		struct sockaddr		 sa;
 		struct sockaddr_in	 v4;
