@@ -1,0 +1,53 @@
+#!/usr/bin/perl
+# 28-proxyctl.t: proxyctl start, a second start refused, reopen,
+# configtest, stop, and stop when nothing runs, against a daemonized
+# portico (proxyctl runs the portico beside it).
+use strict;
+use warnings;
+use Test::More;
+use File::Temp qw(tempdir);
+use IO::Socket::INET;
+
+my $ctl = './proxyctl';
+plan skip_all => 'no ./proxyctl or ./portico' unless -x $ctl && -x './portico';
+plan tests => 12;
+
+my $dir = tempdir(CLEANUP => 1);
+my $port = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1:0')
+    ->sockport;	# free now; portico binds it below
+open my $fh, '>', "$dir/p.conf" or die;
+print $fh <<"EOF";
+workers = 2;
+pid_file = "$dir/p.pid";
+error_log = "$dir/error.log";
+listeners = ( { address = "127.0.0.1:$port"; } );
+sites = ( { hosts = [ "*" ]; routes = ( { path = "/"; return = { status = 200; body = "up\\n"; }; } ); } );
+EOF
+close $fh;
+
+sub ctl { my $out = `$ctl -c $dir/p.conf @_ 2>&1`; return ($? >> 8, $out) }
+sub pid { open my $f, '<', "$dir/p.pid" or return; my $p = <$f>; chomp $p; $p }
+my ($rc, $out) = ctl('configtest');
+is($rc, 0, 'configtest: valid');
+($rc, $out) = ctl('start');
+is($rc, 0, 'start: exit 0') or diag($out);
+like($out, qr/^portico started: pid \d+$/m, 'start: says the pid');
+my $pid = pid();
+ok($pid && kill(0, $pid), 'start: the pid file names a live master');
+my $s = IO::Socket::INET->new("127.0.0.1:$port");
+print $s "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n" if $s;
+my $resp = $s ? do { local $/; <$s> } : '';
+like($resp, qr/\A HTTP\/1\.1\ 200.*\r\n\r\nup\n\z/sx, 'start: it serves');
+($rc, $out) = ctl('start');
+is($rc, 1, 'a second start is refused');
+like($out, qr/already running as pid $pid/, 'and says so');
+($rc, $out) = ctl('reopen');
+is($rc, 0, 'reopen: exit 0');
+($rc, $out) = ctl('stop');
+is($rc, 0, 'stop: exit 0') or diag($out);
+ok(!kill(0, $pid), 'stop: the master is gone');
+ok(!-e "$dir/p.pid", 'stop: the pid file is removed');
+($rc, $out) = ctl('stop');
+is($rc, 1, 'stop when nothing runs: exit 1');
+
+END { kill 'KILL', $pid if $pid && kill(0, $pid) }
