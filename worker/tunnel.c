@@ -93,8 +93,8 @@ tunnel_run(struct exchange *x)
 				c->readable = 0;
 		}
 	} while (progress);
+	/* tunnel_timeout counts from the last byte that moved. */
+	ev_timer_stop(&c->timer);
 	client_timer(c, &x->w->tq_tunnel);
-	ev_timer_start(x->w->loop, &x->w->tq_tunnel, &c->timer,
-	    c->timer.fn);
 	return PT_AGAIN;
 }
