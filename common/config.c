@@ -836,3 +836,19 @@ config_setting_names(void)
 		    sizeof(pool));
 	return names;
 }
+
+/* config_pid_file(): see config.h. */
+char *
+config_pid_file(const char *path)
+{
+	config_t	 lc;
+	const char	*v = LOCALSTATEDIR "/run/portico.pid";
+	char		*pid;
+
+	config_init(&lc);
+	if (config_read_file(&lc, path) == CONFIG_TRUE)
+		(void)config_lookup_string(&lc, "pid_file", &v);
+	pid = strdup(v);
+	config_destroy(&lc);
+	return pid;
+}

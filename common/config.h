@@ -52,6 +52,8 @@ struct config_server {
 	unsigned	 weight;	/* 1..256, default 1 */
 	bool		 backup;
 	unsigned	 max_conns;	/* 0: no limit */
+	unsigned	 slot;		/* in the health table; set by the
+					   master before it forks */
 	int		 line;
 };
 
@@ -180,6 +182,13 @@ void	config_free(struct config *cf);
  */
 int	config_parse_duration(const char *s, uint32_t *ms, const char **err);
 int	config_parse_size(const char *s, uint64_t *bytes, const char **err);
+
+/*
+ * config_pid_file(): the pid_file that path names, read without checking
+ * anything else in it (so a broken file still says where the running
+ * instance is), or the default; NULL when out of memory.  Free it.
+ */
+char	*config_pid_file(const char *path);
 
 /*
  * config_setting_names(): every setting name the loader knows, as

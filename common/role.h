@@ -7,6 +7,7 @@
 #define ROLE_H
 
 #include "config.h"
+#include "shm.h"
 
 struct role_ctx {
 	const struct config *cf;
@@ -14,9 +15,17 @@ struct role_ctx {
 	unsigned	 nlisteners;
 	unsigned	 index;		/* worker number, 0.. */
 	unsigned	 generation;	/* config generation, 1.. */
+	struct shm	*shm;		/* the whole segment */
+	struct shm_proc	*self;		/* this process's slot in it */
 };
 
 /* worker_main(): serve clients until told to stop; returns exit status. */
 int	worker_main(const struct role_ctx *ctx);
+
+/*
+ * checker_main(): run the active health checks of cf's upstreams and
+ * keep the health table until told to stop; returns exit status.
+ */
+int	checker_main(const struct role_ctx *ctx);
 
 #endif /* ROLE_H */

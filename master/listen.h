@@ -1,6 +1,7 @@
 /*
  * listen.h: the listening sockets, bound by the master and inherited by
- * every worker it forks.
+ * every worker it forks.  A reload keeps the sockets of the listeners
+ * that stay, so that no connection waiting in their queues is lost.
  */
 #ifndef LISTEN_H
 #define LISTEN_H
@@ -8,13 +9,19 @@
 #include "config.h"
 
 /*
- * listen_open(): bind every listener of cf.  Returns an array of
- * cf->nlisteners descriptors, or NULL after logging which address could
- * not be bound and why (nothing stays open then).
+ * listen_check(): whether this build can serve every listener of cf; 0,
+ * or -1 after writing "file:line: message" to errfp.
  */
-int	*listen_open(const struct config *cf);
+int	listen_check(const struct config *cf, FILE *errfp);
 
-/* listen_close(): close and free what listen_open() returned. */
-void	 listen_close(int *fds, unsigned n);
+/*
+ * listen_open(): the sockets of cf's listeners, one per listener, in an
+ * array of cf->nlisteners.  A listener whose address is in old (with its
+ * sockets old_fds) keeps that socket; the others are bound.  old may be
+ * NULL.  Returns NULL after writing which address could not be bound and
+ * why to errfp; the sockets it bound are closed then.
+ */
+int	*listen_open(const struct config *cf, const struct config *old,
+	    const int *old_fds, FILE *errfp);
 
 #endif /* LISTEN_H */

@@ -1,6 +1,7 @@
 /*
  * main.c: the command line of portico, and the master's start-up:
- * configuration, listeners, pid file, then proc_run() forever.
+ * configuration, listeners, shared memory, pid file, then proc_run()
+ * until it stops.
  *
  *   portico [-Ftv] [-c file]
  */
@@ -14,6 +15,7 @@
 #include "listen.h"
 #include "log.h"
 #include "proc.h"
+#include "shm.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/usr/local/etc"
@@ -31,6 +33,7 @@ main(int argc, char *argv[])
 {
 	const char	*file = SYSCONFDIR "/portico.conf";
 	struct config	*cf;
+	struct shm	*shm;
 	int		 ch, test = 0, foreground = 0, *fds, rc;
 
 	while ((ch = getopt(argc, argv, "c:Ftv")) != -1) {
@@ -62,18 +65,11 @@ main(int argc, char *argv[])
 		config_free(cf);
 		return 0;
 	}
-	/* TLS termination is not built yet: serving plain HTTP on a port
-	   meant for TLS would be worse than not starting. */
-	for (unsigned i = 0; i < cf->nlisteners; i++)
-		if (cf->listeners[i].tls != NULL) {
-			fprintf(stderr, "%s:%d: listener %s: TLS is not "
-			    "available in this version of portico\n", cf->file,
-			    cf->listeners[i].line, cf->listeners[i].address);
-			config_free(cf);
-			return 1;
-		}
-	if (daemon_pidfile_check(cf->pid_file) == -1)
+	if (listen_check(cf, stderr) == -1 ||
+	    daemon_pidfile_check(cf->pid_file) == -1) {
+		config_free(cf);
 		return 1;
+	}
 	if (log_open(cf->error_log) == -1) {
 		fprintf(stderr, "portico: cannot open error log %s: %s\n",
 		    cf->error_log, strerror(errno));
@@ -82,19 +78,17 @@ main(int argc, char *argv[])
 	/* A client that goes away must not kill us with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 	daemon_raise_nofile(cf);
-	if ((fds = listen_open(cf)) == NULL) {
-		fprintf(stderr, "portico: cannot bind the listeners; see %s\n",
-		    cf->error_log);
+	if ((fds = listen_open(cf, NULL, NULL, stderr)) == NULL)
 		return 1;
-	}
 	if (!foreground)
 		daemon_detach();
+	/* After detaching: the segment is named after the master's pid. */
+	if ((shm = shm_create()) == NULL)
+		fatalx("cannot create the shared memory");
 	if (daemon_pidfile_write(cf->pid_file) == -1)
 		log_warn("cannot write pid file %s", cf->pid_file);
 	log_notice("portico %s started, %u workers", PT_VERSION, cf->workers);
-	rc = proc_run(cf, fds);
-	(void)unlink(cf->pid_file);
-	listen_close(fds, cf->nlisteners);
-	config_free(cf);
+	rc = proc_run(cf, fds, shm);
+	shm_destroy(shm);
 	return rc;
 }

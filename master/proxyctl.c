@@ -1,23 +1,29 @@
 /*
- * proxyctl.c: control a running portico through its pid file and signals.
+ * proxyctl.c: control a running portico through its pid file, signals
+ * and its shared memory.
  *
- *   proxyctl [-c file] start | stop [--fast] | restart | reopen |
- *            configtest
+ *   proxyctl [-c file] start | stop [--fast] | reload | restart |
+ *            status | configtest | reopen
  *
- * Every command waits for its outcome and exits 0 when it happened, or 1
- * with a one-line reason.
+ * Every command waits for its outcome and exits 0 when it happened, or
+ * non-zero with a one-line reason: 1 when it failed, 2 for a wrong
+ * command line, 3 when portico is not running (stop, reload, status,
+ * reopen).
+ *
+ * Only start and configtest need a valid configuration file.  The others
+ * read no more of it than pid_file, so that a broken file can still be
+ * reloaded (and refused by the master, which says why) or stopped.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "config.h"
-#include "sock.h"
+#include "shm.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/usr/local/etc"
@@ -26,8 +32,14 @@
 #define SBINDIR "/usr/local/sbin"
 #endif
 
-#define WAIT_STEP_MS	50
-#define START_WAIT_MS	10000	/* until the listeners accept */
+#define EXIT_FAILED	1
+#define EXIT_USAGE	2
+#define EXIT_STOPPED	3
+
+#define WAIT_STEP_MS	20
+#define START_WAIT_MS	10000	/* until every worker serves */
+#define RELOAD_WAIT_MS	30000	/* until the new generation serves */
+#define STOP_SLACK_MS	10000	/* beyond shutdown_timeout */
 
 static const char *conf_file = SYSCONFDIR "/portico.conf";
 
@@ -35,8 +47,8 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: proxyctl [-c file] start | stop [--fast] | "
-	    "restart | reopen | configtest\n");
-	exit(2);
+	    "reload | restart | status | configtest | reopen\n");
+	exit(EXIT_USAGE);
 }
 
 static void
@@ -47,16 +59,28 @@ sleep_ms(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
+static struct config *
+load(void)
+{
+	struct config *cf;
+
+	if ((cf = config_load(conf_file, stderr)) == NULL) {
+		fprintf(stderr, "proxyctl: %s is not valid\n", conf_file);
+		exit(EXIT_FAILED);
+	}
+	return cf;
+}
+
 /* The pid in the pid file if that process lives, else 0. */
 static pid_t
-running_pid(const struct config *cf)
+running_pid(const char *pid_file)
 {
 	char	text[32];
 	ssize_t	n;
 	long	pid;
 	int	fd;
 
-	if ((fd = open(cf->pid_file, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = open(pid_file, O_RDONLY | O_CLOEXEC)) == -1)
 		return 0;
 	n = read(fd, text, sizeof(text) - 1);
 	close(fd);
@@ -67,6 +91,44 @@ running_pid(const struct config *cf)
 	if (pid <= 0 || (kill((pid_t)pid, 0) == -1 && errno != EPERM))
 		return 0;
 	return (pid_t)pid;
+}
+
+/* The pid of the running master, or exit saying it is not running. */
+static pid_t
+master_pid(const char *pid_file)
+{
+	pid_t pid;
+
+	if ((pid = running_pid(pid_file)) == 0) {
+		fprintf(stderr, "proxyctl: portico is not running (no live pid "
+		    "in %s)\n", pid_file);
+		exit(EXIT_STOPPED);
+	}
+	return pid;
+}
+
+/* The shared memory of master pid, or exit saying why not. */
+static const struct shm *
+attach(pid_t pid)
+{
+	const struct shm *s;
+
+	if ((s = shm_attach(pid)) == NULL) {
+		fprintf(stderr, "proxyctl: cannot read the state of portico "
+		    "(pid %ld): %s\n", (long)pid, strerror(errno));
+		exit(EXIT_FAILED);
+	}
+	return s;
+}
+
+static void
+send_signal(pid_t pid, int sig)
+{
+	if (kill(pid, sig) == -1) {
+		fprintf(stderr, "proxyctl: kill %ld: %s\n", (long)pid,
+		    strerror(errno));
+		exit(EXIT_FAILED);
+	}
 }
 
 /* The portico binary beside proxyctl, else the installed one. */
@@ -85,57 +147,23 @@ portico_path(const char *argv0)
 	return SBINDIR "/portico";
 }
 
-static struct config *
-load(void)
-{
-	struct config *cf;
-
-	if ((cf = config_load(conf_file, stderr)) == NULL) {
-		fprintf(stderr, "proxyctl: %s is not valid\n", conf_file);
-		exit(1);
-	}
-	return cf;
-}
-
-/* Whether every listener accepts a connection. */
-static bool
-listeners_up(const struct config *cf)
-{
-	unsigned	i;
-	bool		in_progress;
-	int		fd;
-
-	for (i = 0; i < cf->nlisteners; i++) {
-		fd = sock_connect(&cf->listeners[i].addr, &in_progress);
-		if (fd == -1)
-			return false;
-		if (in_progress) {
-			sleep_ms(10);
-			if (sock_connect_result(fd) != 0) {
-				close(fd);
-				return false;
-			}
-		}
-		close(fd);
-	}
-	return true;
-}
-
 static int
-cmd_start(const struct config *cf, const char *argv0)
+cmd_start(const char *argv0)
 {
-	const char	*bin = portico_path(argv0);
-	pid_t		 pid, child;
-	int		 status, waited;
+	const char		*bin = portico_path(argv0);
+	const struct shm	*s = NULL;
+	struct config		*cf = load();
+	pid_t			 pid, child;
+	int			 status, waited;
 
-	if ((pid = running_pid(cf)) != 0) {
+	if ((pid = running_pid(cf->pid_file)) != 0) {
 		fprintf(stderr, "proxyctl: portico is already running as pid "
 		    "%ld\n", (long)pid);
-		return 1;
+		return EXIT_FAILED;
 	}
 	if ((child = fork()) == -1) {
 		perror("proxyctl: fork");
-		return 1;
+		return EXIT_FAILED;
 	}
 	if (child == 0) {
 		execl(bin, "portico", "-c", conf_file, (char *)NULL);
@@ -148,37 +176,36 @@ cmd_start(const struct config *cf, const char *argv0)
 	if (waitpid(child, &status, 0) == -1 || !WIFEXITED(status) ||
 	    WEXITSTATUS(status) != 0) {
 		fprintf(stderr, "proxyctl: portico did not start\n");
-		return 1;
+		return EXIT_FAILED;
 	}
 	for (waited = 0; waited < START_WAIT_MS; waited += WAIT_STEP_MS) {
-		if ((pid = running_pid(cf)) != 0 && listeners_up(cf)) {
+		if (s == NULL && (pid = running_pid(cf->pid_file)) != 0)
+			s = shm_attach(pid);
+		if (s != NULL && shm_load(&s->generation) != 0) {
 			printf("portico started: pid %ld\n", (long)pid);
 			return 0;
 		}
+		if (s != NULL && kill(pid, 0) == -1 && errno == ESRCH)
+			break;
 		sleep_ms(WAIT_STEP_MS);
 	}
-	fprintf(stderr, "proxyctl: portico did not accept connections within "
-	    "%d s; see %s\n", START_WAIT_MS / 1000, cf->error_log);
-	return 1;
+	fprintf(stderr, "proxyctl: portico did not start serving within %d "
+	    "s; see %s\n", START_WAIT_MS / 1000, cf->error_log);
+	return EXIT_FAILED;
 }
 
 static int
-cmd_stop(const struct config *cf, bool fast)
+cmd_stop(const char *pid_file, bool fast)
 {
-	pid_t		pid;
-	uint64_t	waited, limit;
+	pid_t		 pid = master_pid(pid_file);
+	const struct shm *s = shm_attach(pid);
+	uint64_t	 waited, limit = 30000;
 
-	if ((pid = running_pid(cf)) == 0) {
-		fprintf(stderr, "proxyctl: portico is not running\n");
-		return 1;
-	}
-	if (kill(pid, fast ? SIGTERM : SIGQUIT) == -1) {
-		fprintf(stderr, "proxyctl: kill %ld: %s\n", (long)pid,
-		    strerror(errno));
-		return 1;
-	}
 	/* A graceful stop takes at most shutdown_timeout, plus slack. */
-	limit = (uint64_t)cf->shutdown_timeout_ms + 10000;
+	if (s != NULL)
+		limit = shm_load(&s->shutdown_ms);
+	limit += STOP_SLACK_MS;
+	send_signal(pid, fast ? SIGTERM : SIGQUIT);
 	for (waited = 0; waited < limit; waited += WAIT_STEP_MS) {
 		if (kill(pid, 0) == -1 && errno == ESRCH) {
 			printf("portico stopped\n");
@@ -188,24 +215,127 @@ cmd_stop(const struct config *cf, bool fast)
 	}
 	fprintf(stderr, "proxyctl: portico (pid %ld) still running after "
 	    "%llu s\n", (long)pid, (unsigned long long)(limit / 1000));
-	return 1;
+	return EXIT_FAILED;
+}
+
+/*
+ * SIGHUP, then wait for the master's verdict, and when the configuration
+ * is accepted, for its generation to serve.
+ */
+static int
+cmd_reload(const char *pid_file)
+{
+	pid_t			 pid = master_pid(pid_file);
+	const struct shm	*s = attach(pid);
+	uint32_t		 before = shm_load(&s->reloads), gen;
+	struct shm		*snap;
+	int			 waited;
+
+	if ((snap = malloc(sizeof(*snap))) == NULL) {
+		perror("proxyctl");
+		return EXIT_FAILED;
+	}
+	send_signal(pid, SIGHUP);
+	for (waited = 0; waited < RELOAD_WAIT_MS; waited += WAIT_STEP_MS) {
+		if (shm_load(&s->reloads) != before &&
+		    shm_snapshot(s, snap) == 0)
+			break;
+		sleep_ms(WAIT_STEP_MS);
+	}
+	if (waited >= RELOAD_WAIT_MS) {
+		fprintf(stderr, "proxyctl: portico (pid %ld) did not answer the "
+		    "reload within %d s\n", (long)pid, RELOAD_WAIT_MS / 1000);
+		return EXIT_FAILED;
+	}
+	if (!snap->reload_ok) {
+		fprintf(stderr, "proxyctl: reload refused: %s\n",
+		    snap->reload_msg);
+		return EXIT_FAILED;
+	}
+	gen = snap->reload_gen;
+	free(snap);
+	for (; waited < RELOAD_WAIT_MS; waited += WAIT_STEP_MS) {
+		if (shm_load(&s->generation) >= gen) {
+			printf("portico reloaded: generation %u serving\n",
+			    gen);
+			return 0;
+		}
+		sleep_ms(WAIT_STEP_MS);
+	}
+	fprintf(stderr, "proxyctl: generation %u was accepted but does not "
+	    "serve yet; the previous one goes on\n", gen);
+	return EXIT_FAILED;
+}
+
+static const char *
+state_name(uint32_t state)
+{
+	static const char *const names[] = {
+		"starting", "serving", "draining", "waiting to restart"
+	};
+
+	return state < PT_NELEM(names) ? names[state] : "?";
+}
+
+static long long
+seconds_since(int64_t then, int64_t now)
+{
+	return then == 0 || now < then ? 0 : (long long)(now - then) / 1000;
 }
 
 static int
-cmd_signal(const struct config *cf, int sig, const char *done)
+cmd_status(const char *pid_file)
 {
-	pid_t pid;
+	pid_t			 pid = master_pid(pid_file);
+	const struct shm	*s = attach(pid);
+	struct shm		*m;
+	int64_t			 now = shm_now();
+	unsigned		 i;
 
-	if ((pid = running_pid(cf)) == 0) {
-		fprintf(stderr, "proxyctl: portico is not running\n");
-		return 1;
+	if ((m = malloc(sizeof(*m))) == NULL || shm_snapshot(s, m) == -1) {
+		fprintf(stderr, "proxyctl: cannot read the state of portico\n");
+		return EXIT_FAILED;
 	}
-	if (kill(pid, sig) == -1) {
-		fprintf(stderr, "proxyctl: kill %ld: %s\n", (long)pid,
-		    strerror(errno));
-		return 1;
+	printf("master: pid %ld\n", (long)m->master_pid);
+	printf("master: uptime %lld s\n", seconds_since(m->started, now));
+	printf("master: generation %u\n", m->generation);
+	printf("master: config %s\n", m->conf_file);
+	if (m->reloads == 0)
+		printf("reload: none yet\n");
+	else if (m->reload_ok)
+		printf("reload: accepted, generation %u\n", m->reload_gen);
+	else
+		printf("reload: refused: %s\n", m->reload_msg);
+	for (i = 0; i < SHM_MAX_PROCS; i++) {
+		const struct shm_proc *p = &m->procs[i];
+
+		if (p->role == SHM_ROLE_WORKER)
+			printf("worker %u: pid %ld, generation %u, %s, uptime "
+			    "%lld s, restarts %u, connections %llu, "
+			    "requests %llu\n", p->index, (long)p->pid,
+			    p->generation, state_name(p->state),
+			    p->pid == 0 ? 0 : seconds_since(p->started, now),
+			    p->restarts, (unsigned long long)p->connections,
+			    (unsigned long long)p->requests);
+		else if (p->role == SHM_ROLE_CHECKER)
+			printf("checker: pid %ld, generation %u, %s, uptime "
+			    "%lld s, restarts %u\n", (long)p->pid,
+			    p->generation, state_name(p->state),
+			    p->pid == 0 ? 0 : seconds_since(p->started, now),
+			    p->restarts);
 	}
-	printf("%s\n", done);
+	for (i = 0; i < SHM_MAX_SERVERS; i++) {
+		const struct shm_server *h = &m->servers[i];
+
+		if (h->refs == 0)
+			continue;
+		printf("server %s %s: %s for %lld s, checks %llu, last: %s\n",
+		    h->upstream, h->address,
+		    h->state == SHM_HEALTH_DOWN ? "down" : "up",
+		    seconds_since(h->since, now),
+		    (unsigned long long)h->checks, h->result);
+	}
+	free(m);
 	return 0;
 }
 
@@ -214,6 +344,7 @@ main(int argc, char *argv[])
 {
 	struct config	*cf;
 	const char	*cmd;
+	char		*pid_file;
 	int		 ch, rc;
 	bool		 fast = false;
 
@@ -232,22 +363,37 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
-	cf = load();
 	if (strcmp(cmd, "configtest") == 0) {
+		config_free(load());
 		printf("configuration file %s test is successful\n", conf_file);
-		rc = 0;
-	} else if (strcmp(cmd, "start") == 0)
-		rc = cmd_start(cf, argv[0]);
-	else if (strcmp(cmd, "stop") == 0)
-		rc = cmd_stop(cf, fast);
+		return 0;
+	}
+	if (strcmp(cmd, "start") == 0)
+		return cmd_start(argv[0]);
+	if ((pid_file = config_pid_file(conf_file)) == NULL) {
+		perror("proxyctl");
+		return EXIT_FAILED;
+	}
+	if (strcmp(cmd, "stop") == 0)
+		rc = cmd_stop(pid_file, fast);
+	else if (strcmp(cmd, "reload") == 0)
+		rc = cmd_reload(pid_file);
+	else if (strcmp(cmd, "status") == 0)
+		rc = cmd_status(pid_file);
 	else if (strcmp(cmd, "restart") == 0) {
-		rc = running_pid(cf) != 0 ? cmd_stop(cf, false) : 0;
+		/* Check the new file before stopping the old instance. */
+		cf = load();
+		config_free(cf);
+		rc = running_pid(pid_file) != 0 ? cmd_stop(pid_file, false) :
+		    0;
 		if (rc == 0)
-			rc = cmd_start(cf, argv[0]);
-	} else if (strcmp(cmd, "reopen") == 0)
-		rc = cmd_signal(cf, SIGUSR1, "log files reopened");
-	else
+			rc = cmd_start(argv[0]);
+	} else if (strcmp(cmd, "reopen") == 0) {
+		send_signal(master_pid(pid_file), SIGUSR1);
+		printf("log files reopened\n");
+		rc = 0;
+	} else
 		usage();
-	config_free(cf);
+	free(pid_file);
 	return rc;
 }

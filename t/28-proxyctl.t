@@ -48,6 +48,7 @@ is($rc, 0, 'stop: exit 0') or diag($out);
 ok(!kill(0, $pid), 'stop: the master is gone');
 ok(!-e "$dir/p.pid", 'stop: the pid file is removed');
 ($rc, $out) = ctl('stop');
-is($rc, 1, 'stop when nothing runs: exit 1');
+is($rc, 3, 'stop when nothing runs: exit 3');
+like($out, qr/not running/, 'and says so');
 
 END { kill 'KILL', $pid if $pid && kill(0, $pid) }

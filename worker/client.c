@@ -83,6 +83,8 @@ client_accept(struct worker *w, unsigned listener, int fd,
 		return;
 	}
 	w->nclients++;
+	shm_store(&w->self->connections, w->nclients);
+	shm_store(&w->self->accepted, ++w->accepted);
 	ev_timer_start(w->loop, &w->tq_header, &c->timer, client_timeout);
 	/* The listener defers accept until data arrives: read it now
 	   rather than wait for an event that says so. */
@@ -117,6 +119,7 @@ client_close(struct client *c)
 	c->next = w->dead_clients;
 	w->dead_clients = c;
 	w->nclients--;
+	shm_store(&w->self->connections, w->nclients);
 	worker_client_closed(w);
 }
 
@@ -428,7 +431,12 @@ client_done(struct exchange *x)
 
 	if (w->alog != NULL && x->status != 0)
 		log_request(x);
-	keep = x->keepalive && !w->draining && !c->eof;
+	if (x->status != 0)
+		shm_store(&w->self->requests, ++w->requests);
+	/* A worker that drains keeps a connection whose response promised
+	   keep-alive: its next request is answered with Connection: close,
+	   rather than closing under a client that may be sending it. */
+	keep = x->keepalive && !c->eof;
 	/* What follows this request in the buffer is the next one. */
 	unread = x->next_off == 0;
 	if (x->next_off != 0)
@@ -508,7 +516,7 @@ start_request(struct exchange *x)
 		x->keepalive = 0;
 	if (m->flags & HTTP1_F_CONN_CLOSE)
 		x->keepalive = 0;
-	if (cf->keepalive_timeout_ms == 0)
+	if (cf->keepalive_timeout_ms == 0 || c->w->draining)
 		x->keepalive = 0;
 	if (cf->keepalive_requests != 0 &&
 	    c->nrequests + 1 >= cf->keepalive_requests)

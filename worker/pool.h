@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "ev.h"
+#include "shm.h"
 
 struct pool;
 struct server_rt;
@@ -43,6 +44,7 @@ struct server_rt {
 	unsigned	 nidle;
 	unsigned	 nconns;	/* open, idle or busy (max_conns) */
 	int		 current;	/* smooth weighted round robin */
+	struct shm_server *health;	/* its slot of the health table */
 	char		 name[ADDR_TEXT_MAX];	/* for logs */
 };
 
@@ -51,7 +53,6 @@ struct upstream_rt {
 	struct pool	*pool;
 	struct server_rt *servers;
 	unsigned	 nservers;
-	int		 total_weight;
 	struct ev_tq	 tq_connect, tq_read, tq_write, tq_idle;
 };
 
@@ -64,9 +65,9 @@ struct pool {
 	struct upconn	*free, *dead;
 };
 
-/* pool_init(): runtime state for every upstream of cf. */
+/* pool_init(): runtime state for every upstream of cf; health in shm. */
 int	pool_init(struct pool *p, struct ev_loop *loop,
-	    const struct config *cf);
+	    const struct config *cf, struct shm *shm);
 
 /* pool_upstream(): the runtime state of upstream cfu. */
 static inline struct upstream_rt *
@@ -75,7 +76,11 @@ pool_upstream(struct pool *p, const struct config_upstream *cfu)
 	return &p->ups[cfu->index];
 }
 
-/* pool_pick_server(): the next server, smooth weighted round robin. */
+/*
+ * pool_pick_server(): the next server that is not down, by smooth
+ * weighted round robin; backups only when no other is up; NULL when
+ * none is.
+ */
 struct server_rt *pool_pick_server(struct upstream_rt *u);
 
 /*

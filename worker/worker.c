@@ -5,8 +5,10 @@
  * Signals come through a signalfd watched by the loop:
  *   SIGTERM, SIGINT  stop now
  *   SIGQUIT          stop accepting, finish what is in flight (bounded
- *                    by shutdown_timeout), then exit; also sent by the
- *                    kernel when the master dies (PR_SET_PDEATHSIG)
+ *                    by shutdown_timeout), then exit; sent by the
+ *                    master to an older generation after a reload, and
+ *                    by the kernel when the master dies
+ *                    (PR_SET_PDEATHSIG)
  *   SIGUSR1          reopen the logs
  */
 #include <errno.h>
@@ -117,18 +119,6 @@ worker_client_closed(struct worker *w)
 		watch_listeners(w, true);
 }
 
-/* Close every idle keep-alive connection: they wait on one queue. */
-static void
-close_idle_clients(struct worker *w)
-{
-	struct ev_timer *t;
-
-	while ((t = w->tq_keepalive.head.next) != &w->tq_keepalive.head) {
-		ev_timer_stop(t);
-		t->fn(t);	/* the keep-alive timeout closes it */
-	}
-}
-
 static void
 shutdown_timeout(struct ev_timer *t)
 {
@@ -142,15 +132,27 @@ shutdown_timeout(struct ev_timer *t)
 	exit(0);
 }
 
+/*
+ * Stop accepting.  Connections in flight finish; an idle keep-alive one
+ * stays open until its next request, which is answered with Connection:
+ * close (closing it now could cross a request the client is sending), or
+ * until keepalive_timeout; all of it within shutdown_timeout.
+ */
 static void
 start_draining(struct worker *w)
 {
+	unsigned i;
+
 	if (w->draining)
 		return;
 	w->draining = true;
+	shm_store(&w->self->state, SHM_PROC_DRAINING);
 	watch_listeners(w, false);
-	close_idle_clients(w);
-	pool_close_idle(&w->pool);
+	/* A wakeup for a connection queued just before could have come to
+	   this worker alone: take what is queued now, so that nothing
+	   waits in the queue for the next arrival to wake another one. */
+	for (i = 0; i < w->nlisteners; i++)
+		accept_io(&w->listeners[i].io, EPOLLIN);
 	if (w->nclients == 0) {
 		ev_stop(w->loop);
 		return;
@@ -204,12 +206,13 @@ worker_init(struct worker *w, const struct role_ctx *ctx)
 	memset(w, 0, sizeof(*w));
 	w->cf = cf;
 	w->index = ctx->index;
+	w->self = ctx->self;
 	if ((w->loop = ev_loop_new(512)) == NULL)
 		fatal("worker %u: event loop", ctx->index);
 	/* A head must fit one buffer whole. */
 	buf_pool_init(&w->bufs, (uint32_t)pt_max(cf->buffer_size,
 	    cf->max_header_size + 1024), 256);
-	if (pool_init(&w->pool, w->loop, cf) == -1)
+	if (pool_init(&w->pool, w->loop, cf, ctx->shm) == -1)
 		fatal("worker %u: upstream pools", ctx->index);
 	ev_tq_init(w->loop, &w->tq_header, cf->client_header_timeout_ms);
 	ev_tq_init(w->loop, &w->tq_body, cf->client_body_timeout_ms);
@@ -258,6 +261,7 @@ worker_main(const struct role_ctx *ctx)
 	if (ev_add(w.loop, &sig.io) == -1)
 		fatal("epoll_ctl signalfd");
 	watch_listeners(&w, true);
+	shm_store(&w.self->state, SHM_PROC_SERVING);
 	ev_run(w.loop);
 	if (w.alog != NULL)
 		accesslog_close(w.alog);

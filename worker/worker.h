@@ -2,7 +2,7 @@
  * worker.h: the context of one worker process, passed to every stage of
  * the request path: its event loop, configuration, buffers, timer queues,
  * upstream pools and access log.  Nothing in it is shared with another
- * process.
+ * process but its own slot in the shared memory, where it counts.
  */
 #ifndef WORKER_H
 #define WORKER_H
@@ -11,6 +11,7 @@
 #include "config.h"
 #include "ev.h"
 #include "pool.h"
+#include "shm.h"
 
 struct client;
 struct exchange;
@@ -45,6 +46,10 @@ struct worker {
 
 	unsigned	 nclients;
 	bool		 draining;	/* SIGQUIT: finish and exit */
+
+	/* this worker's slot in the shared memory, and what it counts */
+	struct shm_proc	*self;
+	uint64_t	 requests, accepted;
 
 	/* recycled objects; freed ones wait in the graveyard until the
 	   end of the loop turn, in case an event of the same turn names

@@ -1,0 +1,132 @@
+/*
+ * shm.h: the shared memory of one portico instance: what the master
+ * knows (its pid, start, generation, the outcome of the last reload),
+ * one slot per child process (pid, role, start, restarts, state, and the
+ * child's own counters), and the health table (one slot per upstream
+ * server).
+ *
+ * The master creates it with shm_open() as /dev/shm/portico.<master pid>
+ * before it forks, so every child inherits the mapping, and proxyctl
+ * finds it from the pid file and maps it read-only.
+ *
+ * Who writes what: the master writes its header and the child slots,
+ * inside shm_begin()/shm_end() (a sequence count, so a reader retries a
+ * torn read); a child writes only the state and counters of its own
+ * slot; the checker writes the health of the servers.  Every shared
+ * field is read and written with relaxed atomics: no locks, and a
+ * process that dies at any instruction leaves nothing held.
+ */
+#ifndef SHM_H
+#define SHM_H
+
+#include <sys/types.h>
+
+#include "pt.h"
+
+#define SHM_MAGIC	0x50544331u	/* "PTC1" */
+#define SHM_VERSION	1
+#define SHM_MAX_PROCS	1024	/* child slots, all generations alive */
+#define SHM_MAX_SERVERS	4096	/* health slots, all upstreams */
+#define SHM_TEXT_MAX	256
+
+enum shm_role {
+	SHM_ROLE_NONE = 0,
+	SHM_ROLE_WORKER,
+	SHM_ROLE_CHECKER,
+};
+
+enum shm_proc_state {
+	SHM_PROC_STARTING = 0,	/* forked, not serving yet */
+	SHM_PROC_SERVING,	/* accepting (worker) or checking */
+	SHM_PROC_DRAINING,	/* finishing what is in flight */
+	SHM_PROC_WAITING,	/* dead, restart pending (back-off) */
+};
+
+enum shm_health {
+	SHM_HEALTH_UP = 0,	/* a fresh slot: up until a check fails */
+	SHM_HEALTH_DOWN,
+};
+
+struct shm_proc {
+	uint32_t	 role;		/* enum shm_role; NONE: a free slot */
+	uint32_t	 index;		/* worker number */
+	uint32_t	 generation;
+	uint32_t	 state;		/* enum shm_proc_state */
+	int32_t		 pid;		/* 0 while it waits for a restart */
+	uint32_t	 restarts;
+	int64_t		 started;	/* wall clock, ms since the epoch */
+	/* the child's own, written by it */
+	uint64_t	 requests;	/* responses finished */
+	uint64_t	 connections;	/* client connections open now */
+	uint64_t	 accepted;	/* client connections so far */
+} __attribute__((aligned(64)));
+
+struct shm_server {
+	uint64_t	 key;		/* hash of upstream name and address */
+	uint32_t	 refs;		/* generations using it; 0: free */
+	uint32_t	 state;		/* enum shm_health */
+	uint32_t	 oks, fails;	/* consecutive check results */
+	uint64_t	 checks;	/* checks run */
+	int64_t		 since;		/* last change of state, ms (epoch) */
+	int64_t		 checked;	/* last check, ms (epoch); 0: never */
+	char		 upstream[64];	/* for status output */
+	char		 address[64];
+	char		 result[96];	/* last check's outcome */
+} __attribute__((aligned(64)));
+
+struct shm {
+	uint32_t	 magic, version;
+	uint32_t	 seq;		/* odd while the master writes */
+	int32_t		 master_pid;
+	int64_t		 started;	/* ms since the epoch */
+	uint32_t	 generation;	/* the one serving new connections */
+	uint32_t	 shutdown_ms;	/* its shutdown_timeout */
+	uint32_t	 reloads;	/* reload attempts finished */
+	uint32_t	 reload_ok;	/* the last one: 1 accepted, 0 refused */
+	uint32_t	 reload_gen;	/* the generation it started */
+	char		 reload_msg[SHM_TEXT_MAX];	/* its outcome */
+	char		 conf_file[SHM_TEXT_MAX];
+	struct shm_proc	 procs[SHM_MAX_PROCS];
+	struct shm_server servers[SHM_MAX_SERVERS];
+};
+
+/*
+ * shm_create(): the master's: create and map the segment of this process
+ * (a stale one of the same name is replaced).  NULL after logging why.
+ */
+struct shm *shm_create(void);
+
+/* shm_destroy(): unmap and remove it (the master, at exit). */
+void	shm_destroy(struct shm *s);
+
+/*
+ * shm_attach(): proxyctl's: map the segment of the master pid read-only.
+ * NULL with errno set when there is none (or it is not ours).
+ */
+const struct shm *shm_attach(pid_t pid);
+
+/* shm_name(): "/portico.<pid>", the name given to shm_open(). */
+void	shm_name(pid_t pid, char *name, size_t size);
+
+/* shm_begin(), shm_end(): around the master's writes. */
+void	shm_begin(struct shm *s);
+void	shm_end(struct shm *s);
+
+/*
+ * shm_snapshot(): a consistent copy of *s (retried while the master
+ * writes).  Returns 0, or -1 when the master never stops writing.
+ */
+int	shm_snapshot(const struct shm *s, struct shm *copy);
+
+/* shm_server_key(): the key of a server slot. */
+uint64_t shm_server_key(const char *upstream, const char *address);
+
+/* shm_now(): the wall clock in ms, as the slots keep it. */
+int64_t	shm_now(void);
+
+/* Relaxed atomic access to the shared counters and states. */
+#define shm_load(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
+#define shm_store(p, v)		__atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define shm_add(p, v)		__atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
+
+#endif /* SHM_H */
