@@ -10,7 +10,7 @@ use IO::Socket::INET;
 
 my $ctl = './proxyctl';
 plan skip_all => 'no ./proxyctl or ./portico' unless -x $ctl && -x './portico';
-plan tests => 12;
+plan tests => 13;
 
 my $dir = tempdir(CLEANUP => 1);
 my $port = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1:0')
