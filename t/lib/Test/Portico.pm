@@ -36,6 +36,8 @@ package Test::Portico;
 #            run(wait_ports => [..]), plan(N), stop, signal('HUP'), alive,
 #            pid, testdir, port(N), origin_port(N), start_origin(N),
 #            stop_origin(N)
+#   control  ctl(ARGS): proxyctl -c CONF ARGS -> (exit, output);
+#            status(): proxyctl status parsed; serving_workers(GEN)
 #   clients  get/head(TARGET, %o), post(TARGET, BODY, %o), http(METHOD,
 #            TARGET, host =>, headers => [[n, v]..], body =>, version =>,
 #            timeout =>): a parsed response { status, headers => {lc name},
@@ -364,6 +366,57 @@ sub alive {
 	my ($self) = @_;
 	return 0 unless $self->{pid};
 	return waitpid($self->{pid}, WNOHANG) == 0;
+}
+
+# ctl(ARGS): run proxyctl (beside the portico binary) with -c CONF and
+# ARGS; returns (exit status, output: stdout and stderr).
+sub ctl {
+	my ($self, @args) = @_;
+	(my $ctl = $self->{bin}) =~ s{portico$}{proxyctl};
+	my $out = `$ctl -c $self->{conf} @args 2>&1`;
+	return ($? >> 8, $out);
+}
+
+# status(): `proxyctl status` parsed: { generation, master_pid, reload,
+# workers => [ { index, pid, generation, state, restarts, requests } ],
+# checkers => [ { pid, generation, state, restarts } ], servers =>
+# { "UPSTREAM ADDRESS" => { state, checks, last } }, text }; undef when
+# proxyctl fails.
+sub status {
+	my ($self) = @_;
+	my ($rc, $out) = $self->ctl('status');
+	return undef if $rc != 0;
+	my %st = (text => $out, workers => [], checkers => [], servers => {});
+	for (split /\n/, $out) {
+		$st{master_pid} = $1 if /^master: pid (\d+)$/;
+		$st{generation} = $1 if /^master: generation (\d+)$/;
+		$st{reload} = $1 if /^reload: (.*)$/;
+		if (/^worker (\d+): pid (\d+), generation (\d+), ([^,]+), uptime (\d+) s, restarts (\d+), connections (\d+), requests (\d+)$/) {
+			push @{$st{workers}}, { index => $1, pid => $2,
+			    generation => $3, state => $4, uptime => $5,
+			    restarts => $6, connections => $7,
+			    requests => $8 };
+		}
+		if (/^checker: pid (\d+), generation (\d+), ([^,]+), uptime (\d+) s, restarts (\d+)$/) {
+			push @{$st{checkers}}, { pid => $1, generation => $2,
+			    state => $3, uptime => $4, restarts => $5 };
+		}
+		if (/^server (\S+) (\S+): (up|down) for (\d+) s, checks (\d+), last: (.*)$/) {
+			$st{servers}{"$1 $2"} = { state => $3, for => $4,
+			    checks => $5, last => $6 };
+		}
+	}
+	return \%st;
+}
+
+# serving_workers(GEN): the status entries of generation GEN's workers
+# that serve (GEN: the current one).
+sub serving_workers {
+	my ($self, $gen) = @_;
+	my $st = $self->status or return ();
+	$gen //= $st->{generation};
+	return grep { $_->{generation} == $gen && $_->{state} eq 'serving' }
+	    @{$st->{workers}};
 }
 
 sub cleanup {
