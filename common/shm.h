@@ -81,6 +81,7 @@ struct shm {
 	int64_t		 started;	/* ms since the epoch */
 	uint32_t	 generation;	/* the one serving new connections */
 	uint32_t	 shutdown_ms;	/* its shutdown_timeout */
+	uint32_t	 stopping;	/* the master stops: drain to exit */
 	uint32_t	 reloads;	/* reload attempts finished */
 	uint32_t	 reload_ok;	/* the last one: 1 accepted, 0 refused */
 	uint32_t	 reload_gen;	/* the generation it started */

@@ -407,6 +407,8 @@ gen_free(struct master *m, struct gen *g)
 		;
 	*pp = g->older;
 	for (i = 0; i < g->cf->nlisteners; i++) {
+		if (g->fds[i] == -1)
+			continue;
 		shared = false;
 		for (o = m->gens; o != NULL; o = o->older)
 			shared |= gen_has_fd(o, g->fds[i]);
@@ -666,6 +668,31 @@ reload(struct master *m)
 	free(errs);
 }
 
+/*
+ * Stopping: close the master's copies of the listening sockets, so that
+ * they close once the workers have let go of theirs, and new connections
+ * are refused instead of queued for nobody.
+ */
+static void
+close_listeners(struct master *m)
+{
+	struct gen	*g, *o;
+	unsigned	 i;
+
+	for (g = m->gens; g != NULL; g = g->older)
+		for (i = 0; i < g->cf->nlisteners; i++) {
+			int fd = g->fds[i];
+
+			if (fd == -1)
+				continue;
+			for (o = m->gens; o != NULL; o = o->older)
+				for (unsigned j = 0; j < o->cf->nlisteners; j++)
+					if (o->fds[j] == fd)
+						o->fds[j] = -1;
+			close(fd);
+		}
+}
+
 static void
 handle_signal(struct master *m, int sig)
 {
@@ -677,12 +704,16 @@ handle_signal(struct master *m, int sig)
 	case SIGINT:
 		log_notice("signal %d: stopping now", sig);
 		m->stopping = SIGTERM;
+		shm_store(&m->shm->stopping, 1);
 		signal_children(m, SIGTERM);
+		close_listeners(m);
 		break;
 	case SIGQUIT:
 		log_notice("SIGQUIT: stopping gracefully");
 		m->stopping = SIGQUIT;
+		shm_store(&m->shm->stopping, 1);
 		signal_children(m, SIGQUIT);
+		close_listeners(m);
 		break;
 	case SIGUSR1:
 		if (log_reopen() == -1)

@@ -258,11 +258,16 @@ fwd_request_head(struct exchange *x, struct buf *b)
 	return 0;
 }
 
-/* The Connection header of a response to the client, if any. */
+/*
+ * The Connection header of a response to the client, if any.  A worker
+ * that drains closes the connection after this response, and says so.
+ */
 static void
-put_client_connection(struct out *o, const struct exchange *x)
+put_client_connection(struct out *o, struct exchange *x)
 {
-	if (!x->keepalive || x->close_after || x->w->draining)
+	if (x->w->draining)
+		x->keepalive = 0;
+	if (!x->keepalive || x->close_after)
 		PUT_LIT(o, "Connection: close\r\n");
 	else if (x->req.version_minor == 0)
 		PUT_LIT(o, "Connection: keep-alive\r\n");

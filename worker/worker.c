@@ -132,11 +132,25 @@ shutdown_timeout(struct ev_timer *t)
 	exit(0);
 }
 
+/* Close every idle keep-alive connection: they wait on one queue. */
+static void
+close_idle_clients(struct worker *w)
+{
+	struct ev_timer *t;
+
+	while ((t = w->tq_keepalive.head.next) != &w->tq_keepalive.head) {
+		ev_timer_stop(t);
+		t->fn(t);	/* the keep-alive timeout closes it */
+	}
+}
+
 /*
- * Stop accepting.  Connections in flight finish; an idle keep-alive one
- * stays open until its next request, which is answered with Connection:
- * close (closing it now could cross a request the client is sending), or
- * until keepalive_timeout; all of it within shutdown_timeout.
+ * Stop accepting.  Connections in flight finish.  After a reload, an
+ * idle keep-alive connection stays open until its next request, which
+ * is answered with Connection: close (closing it now could cross a
+ * request the client is sending), or until keepalive_timeout; all of it
+ * within shutdown_timeout.  When the whole program stops (or the master
+ * is gone), nobody will serve that next request: idle ones close now.
  */
 static void
 start_draining(struct worker *w)
@@ -153,6 +167,15 @@ start_draining(struct worker *w)
 	   waits in the queue for the next arrival to wake another one. */
 	for (i = 0; i < w->nlisteners; i++)
 		accept_io(&w->listeners[i].io, EPOLLIN);
+	/* Then let go of our copies: the master and a new generation hold
+	   theirs across a reload; on a stop, the last copy closed refuses
+	   new connections rather than queueing them for nobody. */
+	for (i = 0; i < w->nlisteners; i++) {
+		close(w->listeners[i].io.fd);
+		w->listeners[i].io.fd = -1;
+	}
+	if (shm_load(&w->shm->stopping) || getppid() != w->master)
+		close_idle_clients(w);
 	if (w->nclients == 0) {
 		ev_stop(w->loop);
 		return;
@@ -207,6 +230,8 @@ worker_init(struct worker *w, const struct role_ctx *ctx)
 	w->cf = cf;
 	w->index = ctx->index;
 	w->self = ctx->self;
+	w->shm = ctx->shm;
+	w->master = getppid();
 	if ((w->loop = ev_loop_new(512)) == NULL)
 		fatal("worker %u: event loop", ctx->index);
 	/* A head must fit one buffer whole. */

@@ -48,7 +48,9 @@ struct worker {
 	bool		 draining;	/* SIGQUIT: finish and exit */
 
 	/* this worker's slot in the shared memory, and what it counts */
+	struct shm	*shm;
 	struct shm_proc	*self;
+	pid_t		 master;		/* our parent, while it lives */
 	uint64_t	 requests, accepted;
 
 	/* recycled objects; freed ones wait in the graveyard until the
