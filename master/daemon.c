@@ -5,11 +5,14 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include "daemon.h"
 #include "log.h"
+#include "pidfile.h"
+#include "shm.h"
 
 /* Descriptors a worker needs besides clients and upstream connections:
    listeners, logs, epoll, signalfd, the cache file, slack. */
@@ -19,26 +22,21 @@
 int
 daemon_pidfile_check(const char *path)
 {
-	char	 text[32];
-	ssize_t	 n;
-	long	 pid;
-	int	 fd;
+	char	name[64];
+	pid_t	pid, stale;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return 0;
-	n = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	if (n > 0) {
-		text[n] = '\0';
-		pid = strtol(text, NULL, 10);
-		if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM)) {
-			fprintf(stderr, "portico: already running as pid %ld "
-			    "(pid file %s)\n", pid, path);
-			return -1;
-		}
+	if ((pid = pidfile_read(path, &stale)) != 0) {
+		fprintf(stderr, "portico: already running as pid %ld (pid file "
+		    "%s)\n", (long)pid, path);
+		return -1;
 	}
-	/* Nobody holds it: a crash left it behind. */
+	/* Nobody holds it: a crash left it behind, and maybe the shared
+	   memory of that master too. */
 	(void)unlink(path);
+	if (stale != 0) {
+		shm_name(stale, name, sizeof(name));
+		(void)shm_unlink(name);
+	}
 	return 0;
 }
 

@@ -9,7 +9,9 @@
 
 /*
  * daemon_pidfile_check(): -1 (with a message on stderr) when the pid file
- * names a live process; a stale file is removed.  0 otherwise.
+ * names a live portico; a stale file (its process gone, or another
+ * program's now) is removed, with the shared memory of that pid.  0
+ * otherwise.
  */
 int	daemon_pidfile_check(const char *path);
 

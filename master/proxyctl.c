@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "pidfile.h"
 #include "shm.h"
 
 #ifndef SYSCONFDIR
@@ -71,26 +72,11 @@ load(void)
 	return cf;
 }
 
-/* The pid in the pid file if that process lives, else 0. */
+/* The pid in the pid file if it is a live portico, else 0. */
 static pid_t
 running_pid(const char *pid_file)
 {
-	char	text[32];
-	ssize_t	n;
-	long	pid;
-	int	fd;
-
-	if ((fd = open(pid_file, O_RDONLY | O_CLOEXEC)) == -1)
-		return 0;
-	n = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	text[n] = '\0';
-	pid = strtol(text, NULL, 10);
-	if (pid <= 0 || (kill((pid_t)pid, 0) == -1 && errno != EPERM))
-		return 0;
-	return (pid_t)pid;
+	return pidfile_read(pid_file, NULL);
 }
 
 /* The pid of the running master, or exit saying it is not running. */

@@ -1,7 +1,8 @@
 #!/usr/bin/perl
-# 28-proxyctl.t: proxyctl start, a second start refused, reopen,
-# configtest, stop, and stop when nothing runs, against a daemonized
-# portico (proxyctl runs the portico beside it).
+# 28-proxyctl.t: proxyctl start (over a stale pid file), a second start
+# refused, reopen, configtest, stop, and stop and status when nothing
+# runs, against a daemonized portico (proxyctl runs the portico beside
+# it).
 use strict;
 use warnings;
 use Test::More;
@@ -10,7 +11,7 @@ use IO::Socket::INET;
 
 my $ctl = './proxyctl';
 plan skip_all => 'no ./proxyctl or ./portico' unless -x $ctl && -x './portico';
-plan tests => 13;
+plan tests => 15;
 
 my $dir = tempdir(CLEANUP => 1);
 my $port = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1:0')
@@ -29,6 +30,10 @@ sub ctl { my $out = `$ctl -c $dir/p.conf @_ 2>&1`; return ($? >> 8, $out) }
 sub pid { open my $f, '<', "$dir/p.pid" or return; my $p = <$f>; chomp $p; $p }
 my ($rc, $out) = ctl('configtest');
 is($rc, 0, 'configtest: valid');
+# A pid file left by a crash, naming a pid another program has now.
+open my $stale, '>', "$dir/p.pid" or die;
+print $stale "$$\n";
+close $stale;
 ($rc, $out) = ctl('start');
 is($rc, 0, 'start: exit 0') or diag($out);
 like($out, qr/^portico started: pid \d+$/m, 'start: says the pid');
@@ -50,5 +55,8 @@ ok(!-e "$dir/p.pid", 'stop: the pid file is removed');
 ($rc, $out) = ctl('stop');
 is($rc, 3, 'stop when nothing runs: exit 3');
 like($out, qr/not running/, 'and says so');
+ok(!-e "/dev/shm/portico.$pid", 'stop: the shared memory is removed');
+($rc, $out) = ctl('status');
+is($rc, 3, 'status when nothing runs: exit 3');
 
 END { kill 'KILL', $pid if $pid && kill(0, $pid) }
