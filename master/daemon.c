@@ -5,8 +5,10 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <linux/capability.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -118,4 +120,39 @@ daemon_raise_nofile(const struct config *cf)
 		    "need: a worker at the limit stops accepting",
 		    (unsigned long long)rl.rlim_cur, (unsigned long long)need,
 		    cf->max_connections, cf->max_upstream_connections);
+}
+
+/*
+ * daemon_limit_privileges(): see daemon.h.  What a reload can need: bind
+ * a privileged port, read files whatever their mode, chown what it
+ * creates for the workers, raise the descriptor limit, and fork children
+ * that become cf->user and are signalled as such.
+ */
+void
+daemon_limit_privileges(void)
+{
+	static const int keep[] = {
+		CAP_NET_BIND_SERVICE, CAP_DAC_OVERRIDE, CAP_CHOWN,
+		CAP_SYS_RESOURCE, CAP_SETUID, CAP_SETGID, CAP_KILL
+	};
+	struct __user_cap_header_struct	hdr = {
+		_LINUX_CAPABILITY_VERSION_3, 0
+	};
+	struct __user_cap_data_struct	data[2];
+	size_t				i;
+
+	uint32_t			mask[2] = { 0, 0 };
+
+	if (geteuid() != 0 || syscall(SYS_capget, &hdr, data) == -1)
+		return;
+	for (i = 0; i < PT_NELEM(keep); i++)
+		mask[keep[i] / 32] |= 1u << (keep[i] % 32);
+	/* Of those, the ones we have (a container may have fewer). */
+	for (i = 0; i < 2; i++) {
+		data[i].permitted &= mask[i];
+		data[i].effective &= mask[i];
+		data[i].inheritable = 0;
+	}
+	if (syscall(SYS_capset, &hdr, data) == -1)
+		log_warn("cannot drop the master's other capabilities");
 }

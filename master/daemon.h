@@ -28,4 +28,10 @@ void	daemon_detach(void);
  */
 void	daemon_raise_nofile(const struct config *cf);
 
+/*
+ * daemon_limit_privileges(): started as root, keep only the capabilities
+ * the master needs to reload and supervise; the others are gone for good.
+ */
+void	daemon_limit_privileges(void);
+
 #endif /* DAEMON_H */

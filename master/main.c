@@ -87,6 +87,7 @@ main(int argc, char *argv[])
 		fatalx("cannot create the shared memory");
 	if (daemon_pidfile_write(cf->pid_file) == -1)
 		log_warn("cannot write pid file %s", cf->pid_file);
+	daemon_limit_privileges();
 	log_notice("portico %s started, %u workers", PT_VERSION, cf->workers);
 	rc = proc_run(cf, fds, shm);
 	shm_destroy(shm);

@@ -11,7 +11,7 @@ use IO::Socket::INET;
 
 my $ctl = './proxyctl';
 plan skip_all => 'no ./proxyctl or ./portico' unless -x $ctl && -x './portico';
-plan tests => 15;
+plan tests => 16;
 
 my $dir = tempdir(CLEANUP => 1);
 my $port = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1:0')
@@ -39,6 +39,17 @@ is($rc, 0, 'start: exit 0') or diag($out);
 like($out, qr/^portico started: pid \d+$/m, 'start: says the pid');
 my $pid = pid();
 ok($pid && kill(0, $pid), 'start: the pid file names a live master');
+# Started as root, the master keeps only what a reload needs.
+SKIP: {
+	skip 'not root', 1 if $> != 0;
+	open my $st, '<', "/proc/$pid/status" or die;
+	my ($eff) = map { /^CapEff:\s+([0-9a-f]+)/ ? hex $1 : () } <$st>;
+	my $allowed = 0;
+	$allowed |= 1 << $_ for 0, 1, 5, 6, 7, 10, 24;	# CHOWN DAC_OVERRIDE
+				# KILL SETGID SETUID NET_BIND_SERVICE SYS_RESOURCE
+	is($eff & ~$allowed, 0, sprintf('the master runs with capabilities '
+	    . '%#x only', $eff));
+}
 my $s = IO::Socket::INET->new("127.0.0.1:$port");
 print $s "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n" if $s;
 my $resp = $s ? do { local $/; <$s> } : '';
