@@ -167,6 +167,8 @@ check_io(struct ev_io *io, uint32_t events)
 	ssize_t		 n;
 	int		 err;
 
+	if (io->fd == -1)	/* timed out earlier in this turn */
+		return;
 	if (k->sent < k->len) {
 		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 			return;
