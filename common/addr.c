@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <stdlib.h>
 
 #include "addr.h"
 
@@ -269,4 +270,85 @@ addr_equal(const struct addr *a, const struct addr *b)
 	default:
 		return false;
 	}
+}
+
+/* addr_net_parse(): see addr.h. */
+int
+addr_net_parse(const char *text, struct addr_net *n, const char **err)
+{
+	char		 host[INET6_ADDRSTRLEN + 1];
+	const char	*slash = strchr(text, '/');
+	size_t		 len = slash != NULL ? (size_t)(slash - text) :
+			    strlen(text);
+	unsigned long	 prefix;
+	unsigned	 bits, i;
+	char		*end;
+
+	memset(n, 0, sizeof(*n));
+	if (len == 0 || len >= sizeof(host)) {
+		*err = "not an IPv4 or IPv6 address";
+		return -1;
+	}
+	memcpy(host, text, len);
+	host[len] = '\0';
+	if (inet_pton(AF_INET, host, n->bytes) == 1) {
+		n->family = AF_INET;
+		bits = 32;
+	} else if (inet_pton(AF_INET6, host, n->bytes) == 1) {
+		n->family = AF_INET6;
+		bits = 128;
+	} else {
+		*err = "not an IPv4 or IPv6 address";
+		return -1;
+	}
+	n->prefix = bits;
+	if (slash != NULL) {
+		prefix = strtoul(slash + 1, &end, 10);
+		if (slash[1] < '0' || slash[1] > '9' || *end != '\0' ||
+		    prefix > bits) {
+			*err = "bad prefix length";
+			return -1;
+		}
+		n->prefix = (unsigned)prefix;
+	}
+	/* Host bits set ("10.1.2.3/8") are a typo as often as not: the
+	   network is what the prefix says, so keep only that. */
+	for (i = 0; i < 16; i++) {
+		if (i * 8 >= n->prefix)
+			n->bytes[i] = 0;
+		else if (i * 8 + 8 > n->prefix)
+			n->bytes[i] &= (uint8_t)(0xff << (8 - (n->prefix - i * 8)));
+	}
+	return 0;
+}
+
+/* addr_net_match(): see addr.h. */
+bool
+addr_net_match(const struct addr_net *n, const struct sockaddr *sa)
+{
+	static const uint8_t	 mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+	};
+	const uint8_t		*ip;
+	int			 family = sa->sa_family;
+	unsigned		 full, rest;
+
+	if (family == AF_INET)
+		ip = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+	else if (family == AF_INET6) {
+		ip = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+		if (n->family == AF_INET && memcmp(ip, mapped, 12) == 0) {
+			ip += 12;
+			family = AF_INET;
+		}
+	} else
+		return false;
+	if (family != n->family)
+		return false;
+	full = n->prefix / 8;
+	rest = n->prefix % 8;
+	if (memcmp(ip, n->bytes, full) != 0)
+		return false;
+	return rest == 0 ||
+	    (ip[full] & (uint8_t)(0xff << (8 - rest))) == n->bytes[full];
 }

@@ -38,4 +38,20 @@ void	addr_format_ip(const struct sockaddr *sa, char *buf, size_t size);
 /* addr_equal(): same family, address and port (or path). */
 bool	addr_equal(const struct addr *a, const struct addr *b);
 
+/* A network: "10.0.0.0/8", "::1", "fe80::/10" (no prefix: one host). */
+struct addr_net {
+	int		 family;	/* AF_INET or AF_INET6 */
+	uint8_t		 bytes[16];	/* the address, host bits zero */
+	unsigned	 prefix;	/* bits that must match */
+};
+
+/* addr_net_parse(): fill n from text; 0, or -1 with *err set. */
+int	addr_net_parse(const char *text, struct addr_net *n, const char **err);
+
+/*
+ * addr_net_match(): whether sa is in n.  An IPv4-mapped IPv6 address
+ * (::ffff:a.b.c.d) matches as the IPv4 address it holds.
+ */
+bool	addr_net_match(const struct addr_net *n, const struct sockaddr *sa);
+
 #endif /* ADDR_H */

@@ -24,6 +24,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include "config.h"
 #include "conftab.h"
 
@@ -112,12 +115,13 @@ loader(struct conftab *ct)
 static conftab_set_fn set_workers, check_account, check_format,
     check_readable, check_uri_path, check_header_value, set_listener_address,
     set_server_address, check_upstream_name, check_hosts, check_route_path,
-    set_route_upstream;
+    set_route_upstream, set_hash_key, check_cookie_name, set_next_upstream,
+    set_check_status, check_regex, set_admin_address, set_admin_allow;
 static conftab_check_fn end_top, end_upstream, end_health, end_site,
     end_route, end_return;
 
 static const struct conftab_table proxy_headers_group, access_log_group,
-    cache_group, listener_group, tls_group, cert_group, upstream_group,
+    cache_group, admin_group, listener_group, tls_group, cert_group, upstream_group,
     server_group, health_group, site_group, route_group, return_group;
 
 /*
@@ -152,6 +156,7 @@ static const struct conftab_setting top_settings[] = {
 	GROUP("access_log", access_log, 0, access_log_group),
 	GROUP("cache", cache, 0, cache_group),
 	GROUP("proxy_headers", proxy_headers, 0, proxy_headers_group),
+	GROUP("admin", admin, S_ALLOC, admin_group),
 	LIST("listeners", listeners, nlisteners, S_REQUIRED, listener_group),
 	LIST("upstreams", upstreams, nupstreams, 0, upstream_group),
 	LIST("sites", sites, nsites, S_REQUIRED, site_group),
@@ -194,6 +199,16 @@ static const struct conftab_table proxy_headers_group =
     TABLE("proxy_headers", -1, -1, proxy_headers_settings, NULL);
 #undef T
 
+/* admin = { ... }: the status endpoint, off unless given. */
+#define T struct config_admin
+static const struct conftab_setting admin_settings[] = {
+	STR("address", address, NULL, S_REQUIRED, set_admin_address),
+	STRV("allow", allow, nallow, 0, set_admin_allow),
+};
+static const struct conftab_table admin_group =
+    TABLE("admin", LINE, -1, admin_settings, NULL);
+#undef T
+
 /* listeners = ( { ... } ): at least one; tls absent is plain HTTP. */
 #define T struct config_listener
 static const struct conftab_setting listener_settings[] = {
@@ -224,7 +239,6 @@ static const struct conftab_table cert_group =
     TABLE("certificate", LINE, -1, cert_settings, NULL);
 #undef T
 
-/* Every method is accepted now; the balancer uses them as it gains them. */
 static const char *const balance_methods[] = {
 	[BALANCE_ROUND_ROBIN] = "round_robin",
 	[BALANCE_LEAST_CONN] = "least_conn",
@@ -244,6 +258,16 @@ static const struct conftab_setting upstream_settings[] = {
 	DUR("read_timeout", read_timeout_ms, "60s", 1, DUR_MAX),
 	DUR("write_timeout", write_timeout_ms, "60s", 1, DUR_MAX),
 	LIST("servers", servers, nservers, S_REQUIRED, server_group),
+	STR("hash_key", hash_key, NULL, 0, set_hash_key),
+	STR("sticky_cookie", sticky_cookie, NULL, 0, check_cookie_name),
+	NUM("tries", tries, "3", 1, 16),
+	STRV("next_upstream", next_upstream, nnext_upstream, 0,
+	    set_next_upstream),
+	DUR("next_upstream_timeout", next_upstream_timeout_ms, "0", 0,
+	    DUR_MAX),
+	NUM("max_fails", max_fails, "3", 0, 100),
+	DUR("fail_timeout", fail_timeout_ms, "10s", 100, DUR_MAX),
+	BOOL("fail_on_5xx", fail_on_5xx, "false"),
 	GROUP("health", health, 0, health_group),
 };
 static const struct conftab_table upstream_group =
@@ -257,6 +281,7 @@ static const struct conftab_setting server_settings[] = {
 	NUM("weight", weight, "1", 1, 256),
 	BOOL("backup", backup, "false"),
 	NUM("max_conns", max_conns, "0", 0, 1000000),
+	DUR("slow_start", slow_start_ms, "0", 0, DUR_MAX),
 };
 static const struct conftab_table server_group =
     TABLE("server", LINE, offsetof(T, address), server_settings, NULL);
@@ -264,8 +289,19 @@ static const struct conftab_table server_group =
 
 /* health = { ... }: for the checker; defaults even when absent. */
 #define T struct config_health
+static const char *const check_types[] = {
+	[CHECK_HTTP] = "http",
+	[CHECK_TCP] = "tcp",
+	NULL
+};
+
 static const struct conftab_setting health_settings[] = {
+	ENUM("type", type, "http", check_types),
 	STR("path", path, "/", 0, check_uri_path),
+	STR("host", host, NULL, 0, check_header_value),
+	STR("status", status, "200-399", 0, set_check_status),
+	STR("body", body, NULL, 0, check_regex),
+	DUR("jitter", jitter_ms, "0", 0, DUR_MAX),
 	DUR("interval", interval_ms, "2s", 100, DUR_MAX),
 	DUR("timeout", timeout_ms, "1s", 1, DUR_MAX),
 	NUM("rise", rise, "2", 1, 100),
@@ -489,6 +525,168 @@ check_upstream_name(struct conftab *ct, const struct conftab_setting *s,
 	}
 }
 
+/* RFC 9110 5.1: a field name is a token. */
+static bool
+is_token(const char *p)
+{
+	if (*p == '\0')
+		return false;
+	for (; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) &&
+		    strchr("!#$%&'*+-.^_`|~", *p) == NULL)
+			return false;
+	return true;
+}
+
+/* "client", "uri", "header:Name" or "cookie:name". */
+static void
+set_hash_key(struct conftab *ct, const struct conftab_setting *s,
+    const struct conftab_val *v, void *obj)
+{
+	struct config_upstream	*u = obj;
+	const char		*colon = strchr(u->hash_key, ':');
+
+	(void)s;
+	(void)v;
+	if (strcmp(u->hash_key, "client") == 0)
+		u->hash_kind = HASH_KEY_CLIENT;
+	else if (strcmp(u->hash_key, "uri") == 0)
+		u->hash_kind = HASH_KEY_URI;
+	else if (colon != NULL && is_token(colon + 1) &&
+	    strncmp(u->hash_key, "header:", 7) == 0)
+		u->hash_kind = HASH_KEY_HEADER;
+	else if (colon != NULL && is_token(colon + 1) &&
+	    strncmp(u->hash_key, "cookie:", 7) == 0)
+		u->hash_kind = HASH_KEY_COOKIE;
+	else {
+		conftab_errorf(ct, "hash_key \"%s\": must be \"client\", "
+		    "\"uri\", \"header:NAME\" or \"cookie:NAME\"", u->hash_key);
+		return;
+	}
+	u->hash_name = colon != NULL ? colon + 1 : NULL;
+}
+
+/* A cookie name is a token (RFC 6265 4.1.1). */
+static void
+check_cookie_name(struct conftab *ct, const struct conftab_setting *s,
+    const struct conftab_val *v, void *obj)
+{
+	(void)obj;
+	if (!is_token(v->s))
+		conftab_errorf(ct, "'%s' \"%s\": a cookie name is letters, "
+		    "digits and !#$%%&'*+-.^_`|~", s->name, v->s);
+}
+
+#define NEXT_GIVEN	0x80000000u	/* next_upstream was written */
+
+static void
+set_next_upstream(struct conftab *ct, const struct conftab_setting *s,
+    const struct conftab_val *v, void *obj)
+{
+	static const struct {
+		const char	*word;
+		uint32_t	 bit;
+	} words[] = {
+		{ "error", NEXT_ERROR }, { "timeout", NEXT_TIMEOUT },
+		{ "502", NEXT_502 }, { "503", NEXT_503 }, { "504", NEXT_504 },
+		{ "non_idempotent", NEXT_NON_IDEMPOTENT },
+	};
+	struct config_upstream	*u = obj;
+	unsigned		 i;
+	size_t			 k;
+
+	(void)v;
+	u->next_mask = NEXT_GIVEN;
+	for (i = 0; i < u->nnext_upstream; i++) {
+		for (k = 0; k < PT_NELEM(words); k++)
+			if (strcmp(u->next_upstream[i], words[k].word) == 0)
+				break;
+		if (k == PT_NELEM(words)) {
+			conftab_errorf(ct, "'%s': unknown \"%s\" (error, "
+			    "timeout, 502, 503, 504, non_idempotent)", s->name,
+			    u->next_upstream[i]);
+			continue;
+		}
+		u->next_mask |= words[k].bit;
+	}
+}
+
+/* "200", or a range "200-399", within 100..599. */
+static void
+set_check_status(struct conftab *ct, const struct conftab_setting *s,
+    const struct conftab_val *v, void *obj)
+{
+	struct config_health	*h = obj;
+	unsigned long		 lo, hi;
+	char			*end;
+
+	lo = strtoul(v->s, &end, 10);
+	hi = lo;
+	if (*end == '-')
+		hi = strtoul(end + 1, &end, 10);
+	if (!isdigit((unsigned char)v->s[0]) || *end != '\0' || lo < 100 ||
+	    hi > 599 || lo > hi) {
+		conftab_errorf(ct, "'%s' \"%s\": must be a status or a range "
+		    "of them, such as \"200-399\"", s->name, v->s);
+		return;
+	}
+	h->status_min = (unsigned)lo;
+	h->status_max = (unsigned)hi;
+}
+
+/* Compiled now only to say where a pattern is wrong; the checker
+   compiles its own. */
+static void
+check_regex(struct conftab *ct, const struct conftab_setting *s,
+    const struct conftab_val *v, void *obj)
+{
+	pcre2_code	*re;
+	PCRE2_UCHAR	 msg[128];
+	PCRE2_SIZE	 off;
+	int		 err;
+
+	(void)obj;
+	re = pcre2_compile((PCRE2_SPTR)v->s, PCRE2_ZERO_TERMINATED, 0, &err,
+	    &off, NULL);
+	if (re != NULL) {
+		pcre2_code_free(re);
+		return;
+	}
+	pcre2_get_error_message(err, msg, sizeof(msg));
+	conftab_errorf(ct, "'%s': bad regular expression at offset %zu: %s",
+	    s->name, (size_t)off, (const char *)msg);
+}
+
+static void
+set_admin_address(struct conftab *ct, const struct conftab_setting *s,
+    const struct conftab_val *v, void *obj)
+{
+	struct config_admin *a = obj;
+
+	(void)s;
+	parse_address(ct, v->s, 0, &a->addr);
+}
+
+static void
+set_admin_allow(struct conftab *ct, const struct conftab_setting *s,
+    const struct conftab_val *v, void *obj)
+{
+	struct config_admin	*a = obj;
+	const char		*why;
+	unsigned		 i;
+
+	(void)v;
+	free(a->nets);
+	if ((a->nets = calloc(a->nallow + 1, sizeof(*a->nets))) == NULL) {
+		conftab_errorf(ct, "out of memory");
+		return;
+	}
+	for (i = 0; i < a->nallow; i++)
+		if (addr_net_parse(a->allow[i], &a->nets[i], &why) == -1)
+			conftab_errorf(ct, "'%s': bad network \"%s\": %s",
+			    s->name, a->allow[i], why);
+}
+
 /*
  * "*", "*.suffix" or a name; a name is a DNS name, an IPv4 or [IPv6].
  * Lower-cased in place: the router compares without case, and one
@@ -625,13 +823,31 @@ set_route_upstream(struct conftab *ct, const struct conftab_setting *s,
 
 /* ------------------------------------------------- checks of a group -- */
 
-/* The index lets per-worker state live in arrays beside the config. */
+/* The index lets per-worker state live in arrays beside the config.
+   The rest: what the settings mean together. */
 static void
 end_upstream(struct conftab *ct, void *obj)
 {
 	struct config_upstream	*u = obj;
+	unsigned		 i, primaries = 0;
 
 	u->index = (unsigned)(u - loader(ct)->cf->upstreams);
+	if (!(u->next_mask & NEXT_GIVEN))
+		u->next_mask = NEXT_ERROR | NEXT_TIMEOUT;
+	u->next_mask &= ~NEXT_GIVEN;
+	if (u->balance == BALANCE_HASH && u->hash_key == NULL)
+		conftab_errorf(ct, "upstream '%s': balance \"hash\" needs a "
+		    "hash_key", u->name != NULL ? u->name : "");
+	if (u->balance != BALANCE_HASH && u->hash_key != NULL)
+		conftab_errorf(ct, "upstream '%s': hash_key is only for "
+		    "balance = \"hash\"", u->name != NULL ? u->name : "");
+	for (i = 0; i < u->nservers; i++)
+		if (!u->servers[i].backup)
+			primaries++;
+	if (u->nservers > 0 && primaries == 0)
+		conftab_errorf(ct, "upstream '%s': every server is a backup; "
+		    "backups only stand in for the others",
+		    u->name != NULL ? u->name : "");
 }
 
 /* Its defaults are filled in either way; only a written group checks. */
@@ -714,6 +930,56 @@ end_return(struct conftab *ct, void *obj)
 		    ret->status);
 }
 
+/*
+ * The admin listener joins the others, last, so that the master binds it
+ * and a reload keeps it like any; without allow, loopback only.
+ */
+static void
+add_admin_listener(struct conftab *ct, struct config *cf)
+{
+	struct config_admin	*a = cf->admin;
+	struct config_listener	*l;
+	const char		*why;
+	unsigned		 i;
+
+	if (a->addr.len == 0)
+		return;		/* bad address, already said */
+	for (i = 0; i < cf->nlisteners; i++)
+		if (addr_equal(&cf->listeners[i].addr, &a->addr)) {
+			ct->line = a->line;
+			conftab_errorf(ct, "admin address \"%s\" is also a "
+			    "listener (line %d)", a->address,
+			    cf->listeners[i].line);
+			return;
+		}
+	if (a->nallow == 0) {
+		free(a->nets);
+		if ((a->nets = calloc(2, sizeof(*a->nets))) == NULL ||
+		    addr_net_parse("127.0.0.0/8", &a->nets[0], &why) == -1 ||
+		    addr_net_parse("::1", &a->nets[1], &why) == -1) {
+			conftab_errorf(ct, "out of memory");
+			return;
+		}
+	}
+	l = realloc(cf->listeners, (cf->nlisteners + 1) * sizeof(*l));
+	if (l == NULL) {
+		conftab_errorf(ct, "out of memory");
+		return;
+	}
+	cf->listeners = l;
+	l = &cf->listeners[cf->nlisteners];
+	memset(l, 0, sizeof(*l));
+	if ((l->address = strdup(a->address)) == NULL) {
+		conftab_errorf(ct, "out of memory");
+		return;
+	}
+	l->addr = a->addr;
+	l->backlog = 64;
+	l->admin = true;
+	l->line = a->line;
+	cf->nlisteners++;
+}
+
 /* Every upstream is known now: point the routes at theirs. */
 static void
 end_top(struct conftab *ct, void *obj)
@@ -752,6 +1018,8 @@ end_top(struct conftab *ct, void *obj)
 		    best != NULL ? best : "", best != NULL ? "'?)" : "");
 	}
 	free(names);
+	if (cf->admin != NULL)
+		add_admin_listener(ct, cf);
 }
 
 /* ------------------------------------------------- load, free, names -- */
@@ -818,6 +1086,8 @@ config_free(struct config *cf)
 {
 	if (cf == NULL)
 		return;
+	if (cf->admin != NULL)
+		free(cf->admin->nets);
 	conftab_free(&top_group, cf);
 	free(cf->file);
 	free(cf);

@@ -36,6 +36,17 @@ struct config_listener {
 	char		*address;	/* as written */
 	unsigned	 backlog;	/* listen(2) backlog, default 511 */
 	struct config_tls *tls;		/* NULL: plain HTTP */
+	bool		 admin;		/* the admin listener (added last) */
+	int		 line;
+};
+
+/* admin = { ... }: /status and /metrics, for the allowed addresses. */
+struct config_admin {
+	char		*address;
+	struct addr	 addr;
+	char		**allow;	/* as written */
+	unsigned	 nallow;
+	struct addr_net	*nets;		/* parsed allow */
 	int		 line;
 };
 
@@ -46,20 +57,48 @@ enum config_balance {
 	BALANCE_HASH,
 };
 
+enum config_hash_key {
+	HASH_KEY_NONE = 0,
+	HASH_KEY_CLIENT,		/* "client": the client's address */
+	HASH_KEY_URI,			/* "uri": the request target */
+	HASH_KEY_HEADER,		/* "header:Name" */
+	HASH_KEY_COOKIE,		/* "cookie:name" */
+};
+
+/* next_upstream: when a failed try goes to another server. */
+#define NEXT_ERROR		0x01	/* connect or I/O error, early close */
+#define NEXT_TIMEOUT		0x02
+#define NEXT_502		0x04	/* the answer: retried, not relayed */
+#define NEXT_503		0x08
+#define NEXT_504		0x10
+#define NEXT_NON_IDEMPOTENT	0x20	/* also POST, PATCH, ... */
+
 struct config_server {
 	struct addr	 addr;
 	char		*address;	/* as written */
 	unsigned	 weight;	/* 1..256, default 1 */
 	bool		 backup;
 	unsigned	 max_conns;	/* 0: no limit */
+	uint32_t	 slow_start_ms;	/* weight ramp after recovery; 0 */
 	unsigned	 slot;		/* in the health table; set by the
 					   master before it forks */
 	int		 line;
 };
 
+enum config_check {
+	CHECK_HTTP = 0,
+	CHECK_TCP,
+};
+
 struct config_health {
 	bool		 enabled;	/* a health group was given */
+	enum config_check type;		/* default "http" */
 	char		*path;		/* default "/" */
+	char		*host;		/* Host header; NULL: the address */
+	char		*status;	/* as written, "200-399" */
+	unsigned	 status_min, status_max;
+	char		*body;		/* PCRE2 pattern the body must match */
+	uint32_t	 jitter_ms;	/* random extra wait, default 0 */
 	uint32_t	 interval_ms;	/* default 2s */
 	uint32_t	 timeout_ms;	/* default 1s */
 	unsigned	 rise;		/* default 2 */
@@ -77,6 +116,18 @@ struct config_upstream {
 	uint32_t	 write_timeout_ms;	/* between two writes, default 60s */
 	struct config_server *servers;
 	unsigned	 nservers;
+	char		*hash_key;	/* as written; NULL unless hash */
+	enum config_hash_key hash_kind;
+	const char	*hash_name;	/* header or cookie name, in hash_key */
+	char		*sticky_cookie;	/* NULL: no stickiness */
+	unsigned	 tries;		/* servers tried per request, 3 */
+	char		**next_upstream;	/* as written */
+	unsigned	 nnext_upstream;
+	uint32_t	 next_mask;		/* NEXT_* */
+	uint32_t	 next_upstream_timeout_ms;	/* 0: tries only */
+	unsigned	 max_fails;	/* passive: failures to down, 3 */
+	uint32_t	 fail_timeout_ms;	/* down without checks, 10s */
+	bool		 fail_on_5xx;	/* a 5xx answer counts as failure */
 	struct config_health health;
 	unsigned	 index;		/* position in config->upstreams */
 	int		 line;
@@ -158,7 +209,8 @@ struct config {
 	struct config_access_log access_log;
 	struct config_cache cache;
 
-	struct config_listener *listeners;
+	struct config_admin *admin;	/* NULL: no admin listener */
+	struct config_listener *listeners;	/* the admin one last */
 	unsigned	 nlisteners;
 	struct config_upstream *upstreams;
 	unsigned	 nupstreams;

@@ -59,6 +59,7 @@ struct shm_proc {
 	uint64_t	 requests;	/* responses finished */
 	uint64_t	 connections;	/* client connections open now */
 	uint64_t	 accepted;	/* client connections so far */
+	uint64_t	 status[5];	/* responses by class: 1xx .. 5xx */
 } __attribute__((aligned(64)));
 
 struct shm_server {
@@ -69,6 +70,15 @@ struct shm_server {
 	uint64_t	 checks;	/* checks run */
 	int64_t		 since;		/* last change of state, ms (epoch) */
 	int64_t		 checked;	/* last check, ms (epoch); 0: never */
+	int64_t		 recovered;	/* last down -> up, ms (epoch); 0 */
+	/* written by the workers */
+	uint32_t	 active;	/* requests on it now, all workers */
+	uint32_t	 pfails;	/* consecutive failed requests */
+	int64_t		 retry_at;	/* passively down: next try, ms */
+	uint64_t	 requests;	/* tries sent to it */
+	uint64_t	 failures;	/* tries that failed */
+	uint64_t	 responses;	/* response heads received ... */
+	uint64_t	 resp_ms;	/* ... and the ms they took, summed */
 	char		 upstream[64];	/* for status output */
 	char		 address[64];
 	char		 result[96];	/* last check's outcome */
@@ -122,7 +132,7 @@ int	shm_snapshot(const struct shm *s, struct shm *copy);
 /* shm_server_key(): the key of a server slot. */
 uint64_t shm_server_key(const char *upstream, const char *address);
 
-/* shm_now(): the wall clock in ms, as the slots keep it. */
+/* shm_now(): the wall clock in ms (coarse: a few ms), as slots keep it. */
 int64_t	shm_now(void);
 
 /* Relaxed atomic access to the shared counters and states. */

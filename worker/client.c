@@ -431,8 +431,14 @@ client_done(struct exchange *x)
 
 	if (w->alog != NULL && x->status != 0)
 		log_request(x);
-	if (x->status != 0)
+	if (x->status != 0) {
 		shm_store(&w->self->requests, ++w->requests);
+		if (x->status >= 100 && x->status < 600) {
+			uint64_t *n = &w->self->status[x->status / 100 - 1];
+
+			shm_store(n, shm_load(n) + 1);	/* ours alone */
+		}
+	}
 	/* A worker that drains keeps a connection whose response promised
 	   keep-alive: its next request is answered with Connection: close,
 	   rather than closing under a client that may be sending it. */

@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <sys/uio.h>
 
+#include "balance.h"
 #include "buf.h"
 #include "config.h"
 #include "ev.h"
@@ -54,11 +55,18 @@ struct exchange {
 	uint8_t		 dechunk;	/* decode chunked for a 1.0 client */
 	uint8_t		 resp_dirty;	/* the origin sent bytes past the
 					   body: its connection is not reused */
+	uint8_t		 counted;	/* balance_begin() for srv */
+	uint8_t		 body_reclaimed;	/* body bytes sent are gone: no
+					   retry can send them again */
+	uint8_t		 ntried;	/* servers tried, in tried[] */
 	uint16_t	 status;	/* sent to the client, for the log */
+	uint16_t	 retry_after;	/* seconds, for a 503 of ours; 0 */
 
 	const struct config_route *route;
 	struct upconn	*up;
 	struct server_rt *srv;
+	struct server_rt *tried[16];	/* upstream tries <= 16 */
+	struct balance_key bkey;
 
 	struct http1_msg req;		/* strings are in c->in */
 	struct http1_str host;		/* the request's authority */
@@ -82,6 +90,7 @@ struct exchange {
 
 	uint64_t	 t_start;	/* ms: first byte of the request */
 	uint64_t	 t_upstream;	/* ms: upstream connection asked */
+	uint64_t	 t_try;		/* ms: this try began */
 	uint64_t	 t_upstream_end;
 	uint64_t	 body_bytes;	/* response body bytes to the client */
 

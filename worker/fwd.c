@@ -273,6 +273,27 @@ put_client_connection(struct out *o, struct exchange *x)
 		PUT_LIT(o, "Connection: keep-alive\r\n");
 }
 
+/*
+ * sticky_cookie: a client whose cookie did not name the server that
+ * answered learns it (its id, in 16 hex digits), for its next request.
+ */
+static void
+put_sticky_cookie(struct out *o, const struct exchange *x)
+{
+	const struct config_upstream	*cu = x->srv->up->cf;
+	char				 id[17];
+
+	if (cu->sticky_cookie == NULL ||
+	    (x->bkey.has_sticky && x->bkey.sticky == x->srv->id))
+		return;
+	snprintf(id, sizeof(id), "%016llx", (unsigned long long)x->srv->id);
+	PUT_LIT(o, "Set-Cookie: ");
+	put_str(o, cu->sticky_cookie);
+	PUT_LIT(o, "=");
+	put_str(o, id);
+	PUT_LIT(o, "; Path=/; HttpOnly\r\n");
+}
+
 /* fwd_response_head(): see fwd.h. */
 int
 fwd_response_head(struct exchange *x, struct buf *b)
@@ -311,6 +332,8 @@ fwd_response_head(struct exchange *x, struct buf *b)
 		}
 		put_header(&o, base, &m->headers[i]);
 	}
+	if (m->status >= 200)
+		put_sticky_cookie(&o, x);
 	if (upgrading)
 		PUT_LIT(&o, "Connection: upgrade\r\n");
 	else if (m->status >= 200)
@@ -360,6 +383,11 @@ fwd_local_head(struct exchange *x, struct buf *b, unsigned status,
 	if (location != NULL) {
 		PUT_LIT(&o, "Location: ");
 		put_str(&o, location);
+		PUT_LIT(&o, "\r\n");
+	}
+	if (x->retry_after != 0) {
+		PUT_LIT(&o, "Retry-After: ");
+		put_uint(&o, x->retry_after);
 		PUT_LIT(&o, "\r\n");
 	}
 	put_client_connection(&o, x);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "balance.h"
 #include "log.h"
 #include "pool.h"
 #include "sock.h"
@@ -39,57 +40,17 @@ pool_init(struct pool *p, struct ev_loop *loop, const struct config *cf,
 			s->up = u;
 			s->idle.next = s->idle.prev = &s->idle;
 			s->health = &shm->servers[s->cf->slot];
+			s->id = shm_server_key(cu->name, s->cf->address);
 			addr_format(&s->cf->addr, s->name, sizeof(s->name));
 		}
 		ev_tq_init(loop, &u->tq_connect, cu->connect_timeout_ms);
 		ev_tq_init(loop, &u->tq_read, cu->read_timeout_ms);
 		ev_tq_init(loop, &u->tq_write, cu->write_timeout_ms);
 		ev_tq_init(loop, &u->tq_idle, cu->keepalive_timeout_ms);
+		if (balance_init(u) == -1)
+			return -1;
 	}
 	return 0;
-}
-
-/* Whether the checker says s is down. */
-static inline bool
-server_down(const struct server_rt *s)
-{
-	return shm_load(&s->health->state) == SHM_HEALTH_DOWN;
-}
-
-/*
- * pool_pick_server(): see pool.h.  Smooth weighted round robin over the
- * servers that are up: each gains its weight, the richest is picked and
- * pays the total, so weights 5,1,1 give a a b a c a a rather than
- * a a a a a b c.  Backup servers are used only when no other is up.
- */
-struct server_rt *
-pool_pick_server(struct upstream_rt *u)
-{
-	struct server_rt	*best = NULL;
-	unsigned		 i;
-	int			 total = 0;
-	bool			 backup = false;
-
-	if (u->nservers == 1)
-		return server_down(&u->servers[0]) ? NULL : &u->servers[0];
-again:
-	for (i = 0; i < u->nservers; i++) {
-		struct server_rt *s = &u->servers[i];
-
-		if (s->cf->backup != backup || server_down(s))
-			continue;
-		s->current += (int)s->cf->weight;
-		total += (int)s->cf->weight;
-		if (best == NULL || s->current > best->current)
-			best = s;
-	}
-	if (best == NULL && !backup) {
-		backup = true;
-		goto again;
-	}
-	if (best != NULL)
-		best->current -= total;
-	return best;
 }
 
 static void

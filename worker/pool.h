@@ -45,6 +45,7 @@ struct server_rt {
 	unsigned	 nconns;	/* open, idle or busy (max_conns) */
 	int		 current;	/* smooth weighted round robin */
 	struct shm_server *health;	/* its slot of the health table */
+	uint64_t	 id;		/* for the sticky cookie */
 	char		 name[ADDR_TEXT_MAX];	/* for logs */
 };
 
@@ -53,6 +54,10 @@ struct upstream_rt {
 	struct pool	*pool;
 	struct server_rt *servers;
 	unsigned	 nservers;
+	struct ring_point *ring;	/* hash: sorted points, balance.c */
+	size_t		 nring;
+	uint64_t	 xs;		/* random_two: xorshift state */
+	unsigned	 start;		/* least_conn: where ties begin */
 	struct ev_tq	 tq_connect, tq_read, tq_write, tq_idle;
 };
 
@@ -75,13 +80,6 @@ pool_upstream(struct pool *p, const struct config_upstream *cfu)
 {
 	return &p->ups[cfu->index];
 }
-
-/*
- * pool_pick_server(): the next server that is not down, by smooth
- * weighted round robin; backups only when no other is up; NULL when
- * none is.
- */
-struct server_rt *pool_pick_server(struct upstream_rt *u);
 
 /*
  * pool_get_idle(): the most recently used idle connection to s, taken off
