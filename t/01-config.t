@@ -146,7 +146,7 @@ upstreams = (
     servers = ( { address = "unix:/tmp/a.sock"; max_conns = 4; } ); },
   { name = "b"; balance = "random_two";
     servers = ( { address = "[::1]:81"; weight = 256; } ); },
-  { name = "c.d-e_f"; balance = "hash";
+  { name = "c.d-e_f"; balance = "hash"; hash_key = "header:X-User";
     servers = ( { address = "10.0.0.1:82"; } ); } );
 sites = (
   { hosts = "Example.ORG";

@@ -342,7 +342,9 @@ balance_result(struct server_rt *s, bool ok, uint64_t ms, const char *why,
 	shm_add(&h->failures, 1);
 	n = shm_add(&h->pfails, 1) + 1;
 	state = SHM_HEALTH_UP;
-	if (cu->max_fails != 0 && n >= cu->max_fails &&
+	/* A lone server is never taken out by its failures: there is no
+	   other to send to, and a 503 helps nobody more than a try. */
+	if (cu->max_fails != 0 && n >= cu->max_fails && cu->nservers > 1 &&
 	    __atomic_compare_exchange_n(&h->state, &state, SHM_HEALTH_DOWN,
 	    false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
 		shm_store(&h->since, now);

@@ -53,8 +53,8 @@ void	balance_end(struct server_rt *s);
 /*
  * balance_result(): what a try on s came to: ok (a response head, in ms
  * after the try began), or a failure (why, for the log).  max_fails
- * failures in a row take s down; a success brings back a server that
- * was down without active checks.
+ * failures in a row take s down (unless it is alone in its upstream); a
+ * success brings back a server that was down without active checks.
  */
 void	balance_result(struct server_rt *s, bool ok, uint64_t ms,
 	    const char *why, int64_t now);

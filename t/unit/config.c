@@ -153,7 +153,7 @@ static const char full_config[] =
     "                { address = \"unix:/run/app.sock\"; backup = true; } );\n"
     "    health = { path = \"/healthz\"; interval = \"5s\";\n"
     "               timeout = \"500ms\"; rise = 1; fall = 7; }; },\n"
-    "  { name = \"api\"; balance = \"hash\";\n"			/* 42 */
+    "  { name = \"api\"; balance = \"hash\"; hash_key = \"uri\";\n" /* 42 */
     "    servers = ( { address = \"10.0.0.2:81\"; } ); }\n"
     ");\n"
     "sites = (\n"
@@ -251,6 +251,7 @@ test_full(void)
 	is_str(u->name, "app", "upstream name");
 	ok(u->balance == BALANCE_LEAST_CONN, "balance least_conn");
 	ok(cf->upstreams[1].balance == BALANCE_HASH, "balance hash");
+	ok(cf->upstreams[1].hash_kind == HASH_KEY_URI, "hash_key uri");
 	is_int(u->keepalive, 0, "keepalive 0");
 	is_int(u->keepalive_timeout_ms, 10000,
 	    "upstream keepalive_timeout");
