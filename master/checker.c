@@ -4,15 +4,19 @@
  * slots of the health table: consecutive results, the last outcome, and
  * the state the workers pick servers by.
  *
- * A check is one HTTP/1.1 GET of health.path on a new connection, with
- * Host set to the server's address and Connection: close.  A response
- * head with a status of 200 to 399 within health.timeout is a success;
- * anything else (refused, reset, timed out, malformed, another status)
- * a failure.  A server goes down after health.fall consecutive failures
- * and up again after health.rise consecutive successes; each change is
- * logged.  Each server is checked every health.interval, the first time
- * as the checker starts.  A slot keeps its state across a reload and a
- * restart of the checker.
+ * An "http" check is one HTTP/1.1 GET of health.path on a new
+ * connection, with Host set to health.host (default: the server's
+ * address) and Connection: close.  A response head with a status in
+ * health.status within health.timeout is a success, and with
+ * health.body, only once the body (its first CHECK_BODY bytes, as
+ * received) matches that pattern; anything else (refused, reset, timed
+ * out, malformed, another status, no match) is a failure.  A "tcp"
+ * check succeeds when the connection opens.  A server goes down after
+ * health.fall consecutive failures and up again after health.rise
+ * consecutive successes; each change is logged.  Each server is checked
+ * every health.interval; the first check waits a random part of
+ * health.jitter, which spreads the checks of an upstream over it.  A
+ * slot keeps its state across a reload and a restart of the checker.
  *
  * Signals: SIGTERM, SIGINT and SIGQUIT stop it (a check in flight has
  * nothing to finish); SIGUSR1 reopens the error log.
@@ -25,14 +29,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include "ev.h"
 #include "http1.h"
 #include "log.h"
 #include "role.h"
 #include "sock.h"
 
-#define CHECK_BUF	4096	/* a response head must fit */
+#define CHECK_HEAD	4096		/* a response head must fit */
+#define CHECK_BODY	(16 * 1024)	/* body bytes health.body sees */
 #define CHECK_HEADERS	64
+#define JITTER_STEPS	8	/* first waits: jitter * 1/8 .. 8/8 */
 
 struct checker;
 
@@ -44,16 +53,26 @@ struct check {
 	const struct config_server *srv;
 	struct shm_server *slot;
 	struct ev_tq	*tq_interval, *tq_timeout;
+	pcre2_code	*re;		/* health.body, or NULL */
+	pcre2_match_data *md;
 	uint64_t	 started;	/* ms, loop clock */
-	size_t		 sent, len;
-	char		 buf[CHECK_BUF];
+	unsigned	 status;	/* of the head, while the body comes */
+	size_t		 sent, len, head_len, size;
+	char		*buf;		/* size bytes */
+};
+
+/* Per upstream: its queues of timers. */
+struct up_tqs {
+	struct ev_tq	 interval, timeout;
+	struct ev_tq	 jitter[JITTER_STEPS];
+	pcre2_code	*re;
 };
 
 struct checker {
 	struct ev_loop	*loop;
 	struct check	*checks;
 	unsigned	 nchecks;
-	struct ev_tq	*tqs;		/* interval, timeout per upstream */
+	struct up_tqs	*tqs;		/* one per upstream */
 };
 
 static void	check_start(struct ev_timer *t);
@@ -99,6 +118,8 @@ check_done(struct check *k, bool ok, const char *fmt, ...)
 		    "checks: %s", k->up->name, k->srv->address, s->fails,
 		    result);
 	} else if (s->state == SHM_HEALTH_DOWN && s->oks >= h->rise) {
+		shm_store(&s->pfails, 0);
+		shm_store(&s->recovered, shm_now());
 		shm_store(&s->state, SHM_HEALTH_UP);
 		shm_store(&s->since, shm_now());
 		log_notice("upstream %s: server %s is up after %u good "
@@ -118,18 +139,49 @@ check_timeout(struct ev_timer *t)
 	    k->up->health.timeout_ms);
 }
 
-/* The response head, as far as it came: complete, or not yet. */
+/* With health.body: whether the body so far matches. */
+static bool
+body_matches(struct check *k)
+{
+	return pcre2_match(k->re, (PCRE2_SPTR)(k->buf + k->head_len),
+	    k->len - k->head_len, 0, 0, k->md, NULL) >= 0;
+}
+
+/* The head parsed: the status decides, or the body will. */
+static void
+check_head(struct check *k, const struct http1_msg *msg)
+{
+	const struct config_health *h = &k->up->health;
+
+	k->status = msg->status;
+	k->head_len = msg->head_len;
+	if (msg->status < h->status_min || msg->status > h->status_max) {
+		check_done(k, false, "HTTP %u, not %s", msg->status, h->status);
+		return;
+	}
+	if (k->re == NULL) {
+		check_done(k, true, "HTTP %u in %llu ms", msg->status,
+		    (unsigned long long)(ev_now(k->ck->loop) - k->started));
+		return;
+	}
+	if (body_matches(k))
+		check_done(k, true, "HTTP %u, body matches, in %llu ms",
+		    msg->status, (unsigned long long)(ev_now(k->ck->loop) -
+		    k->started));
+}
+
+/* What the server sent, as far as it came: the head, then the body. */
 static void
 check_read(struct check *k)
 {
 	struct http1_header	hdrs[CHECK_HEADERS];
 	struct http1_msg	msg;
-	struct http1_limits	lim = { CHECK_BUF, CHECK_BUF, CHECK_HEADERS };
+	struct http1_limits	lim = { CHECK_HEAD, CHECK_HEAD, CHECK_HEADERS };
 	ssize_t			n;
 	int			rc;
 
 	for (;;) {
-		n = read(k->io.fd, k->buf + k->len, sizeof(k->buf) - k->len);
+		n = read(k->io.fd, k->buf + k->len, k->size - k->len);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN)
@@ -139,24 +191,37 @@ check_read(struct check *k)
 			return;
 		}
 		if (n == 0) {
-			check_done(k, false, "closed before a response");
+			check_done(k, false, k->status == 0 ? "closed before "
+			    "a response" : "HTTP %u, body does not match",
+			    k->status);
 			return;
 		}
 		k->len += (size_t)n;
+		if (k->status != 0) {
+			/* The body, for health.body. */
+			if (body_matches(k))
+				check_done(k, true, "HTTP %u, body matches",
+				    k->status);
+			else if (k->len == k->size)
+				check_done(k, false, "HTTP %u, body does not "
+				    "match", k->status);
+			if (k->io.fd == -1 || k->len == k->size)
+				return;
+			continue;
+		}
 		http1_msg_init(&msg, hdrs, CHECK_HEADERS);
-		rc = http1_parse_response(k->buf, k->len, &msg, &lim,
-		    HTTP1_M_GET);
-		if (rc == PT_AGAIN && k->len < sizeof(k->buf))
+		rc = http1_parse_response(k->buf, pt_min(k->len, CHECK_HEAD),
+		    &msg, &lim, HTTP1_M_GET);
+		if (rc == PT_AGAIN && k->len < CHECK_HEAD)
 			continue;
 		if (rc != 0) {
 			check_done(k, false, "bad response: %s",
 			    rc == PT_AGAIN ? "head too large" : msg.error);
 			return;
 		}
-		check_done(k, msg.status >= 200 && msg.status < 400,
-		    "HTTP %u in %llu ms", msg.status, (unsigned long long)
-		    (ev_now(k->ck->loop) - k->started));
-		return;
+		check_head(k, &msg);
+		if (k->io.fd == -1)
+			return;
 	}
 }
 
@@ -169,6 +234,17 @@ check_io(struct ev_io *io, uint32_t events)
 
 	if (io->fd == -1)	/* timed out earlier in this turn */
 		return;
+	if (k->up->health.type == CHECK_TCP) {
+		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+			return;
+		if ((err = sock_connect_result(io->fd)) != 0)
+			check_done(k, false, "connect: %s", strerror(err));
+		else
+			check_done(k, true, "connected in %llu ms",
+			    (unsigned long long)(ev_now(k->ck->loop) -
+			    k->started));
+		return;
+	}
 	if (k->sent < k->len) {
 		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 			return;
@@ -198,17 +274,22 @@ check_start(struct ev_timer *t)
 	bool		 in_progress;
 	int		 n;
 
+	const struct config_health *h = &k->up->health;
+
 	k->started = ev_now(k->ck->loop);
+	ev_timer_stop(&k->timer);
 	ev_timer_start(k->ck->loop, k->tq_timeout, &k->timer, check_timeout);
-	n = snprintf(k->buf, sizeof(k->buf), "GET %s HTTP/1.1\r\nHost: %s\r\n"
+	n = snprintf(k->buf, CHECK_HEAD, "GET %s HTTP/1.1\r\nHost: %s\r\n"
 	    "User-Agent: portico-check/%s\r\nConnection: close\r\n\r\n",
-	    k->up->health.path, k->srv->address, PT_VERSION);
-	if (n < 0 || (size_t)n >= sizeof(k->buf)) {
+	    h->path, h->host != NULL ? h->host : k->srv->address, PT_VERSION);
+	if (n < 0 || n >= CHECK_HEAD) {
 		check_done(k, false, "health.path too long");
 		return;
 	}
 	k->len = (size_t)n;
 	k->sent = 0;
+	k->status = 0;
+	k->head_len = 0;
 	if ((k->io.fd = sock_connect(&k->srv->addr, &in_progress)) == -1) {
 		check_done(k, false, "connect: %s", strerror(errno));
 		return;
@@ -221,11 +302,20 @@ check_start(struct ev_timer *t)
 		check_io(&k->io, EPOLLOUT);
 }
 
+/* The first check of a server waits a random step of the jitter. */
+static void
+first_wait(struct ev_timer *t)
+{
+	check_start(t);
+}
+
 static void
 checker_init(struct checker *ck, const struct role_ctx *ctx)
 {
 	const struct config	*cf = ctx->cf;
-	unsigned		 u, i, n = 0;
+	unsigned		 u, i, j, n = 0;
+	PCRE2_SIZE		 off;
+	int			 err;
 
 	memset(ck, 0, sizeof(*ck));
 	if ((ck->loop = ev_loop_new(64)) == NULL)
@@ -234,17 +324,27 @@ checker_init(struct checker *ck, const struct role_ctx *ctx)
 		if (cf->upstreams[u].health.enabled)
 			n += cf->upstreams[u].nservers;
 	ck->checks = calloc(n, sizeof(*ck->checks));
-	ck->tqs = calloc(cf->nupstreams * 2, sizeof(*ck->tqs));
+	ck->tqs = calloc(cf->nupstreams, sizeof(*ck->tqs));
 	if (ck->checks == NULL || ck->tqs == NULL)
 		fatal("checker");
+	srandom((unsigned)getpid());
 	for (u = 0; u < cf->nupstreams; u++) {
-		const struct config_upstream *up = &cf->upstreams[u];
+		const struct config_upstream	*up = &cf->upstreams[u];
+		struct up_tqs			*q = &ck->tqs[u];
 
 		if (!up->health.enabled)
 			continue;
-		ev_tq_init(ck->loop, &ck->tqs[2 * u], up->health.interval_ms);
-		ev_tq_init(ck->loop, &ck->tqs[2 * u + 1],
-		    up->health.timeout_ms);
+		ev_tq_init(ck->loop, &q->interval, up->health.interval_ms);
+		ev_tq_init(ck->loop, &q->timeout, up->health.timeout_ms);
+		for (j = 0; j < JITTER_STEPS; j++)
+			ev_tq_init(ck->loop, &q->jitter[j],
+			    up->health.jitter_ms / JITTER_STEPS * (j + 1));
+		/* The config check compiled it once already. */
+		if (up->health.body != NULL && (q->re = pcre2_compile(
+		    (PCRE2_SPTR)up->health.body, PCRE2_ZERO_TERMINATED, 0,
+		    &err, &off, NULL)) == NULL)
+			fatalx("upstream %s: health.body does not compile",
+			    up->name);
 		for (i = 0; i < up->nservers; i++) {
 			struct check *k = &ck->checks[ck->nchecks++];
 
@@ -254,8 +354,21 @@ checker_init(struct checker *ck, const struct role_ctx *ctx)
 			k->up = up;
 			k->srv = &up->servers[i];
 			k->slot = &ctx->shm->servers[up->servers[i].slot];
-			k->tq_interval = &ck->tqs[2 * u];
-			k->tq_timeout = &ck->tqs[2 * u + 1];
+			k->tq_interval = &q->interval;
+			k->tq_timeout = &q->timeout;
+			k->re = q->re;
+			k->size = CHECK_HEAD + (k->re != NULL ? CHECK_BODY : 0);
+			if ((k->buf = malloc(k->size)) == NULL ||
+			    (k->re != NULL && (k->md =
+			    pcre2_match_data_create_from_pattern(k->re,
+			    NULL)) == NULL))
+				fatal("checker");
+			if (up->health.jitter_ms != 0)
+				ev_timer_start(ck->loop, &q->jitter[(unsigned)
+				    random() % JITTER_STEPS], &k->timer,
+				    first_wait);
+			else
+				check_start(&k->timer);
 		}
 	}
 }
@@ -306,8 +419,6 @@ checker_main(const struct role_ctx *ctx)
 	/* The listening sockets are the workers' business. */
 	for (i = 0; i < ctx->nlisteners; i++)
 		close(ctx->listen_fds[i]);
-	for (i = 0; i < ck.nchecks; i++)
-		check_start(&ck.checks[i].timer);
 	shm_store(&ctx->self->state, SHM_PROC_SERVING);
 	ev_run(ck.loop);
 	return 0;
