@@ -315,10 +315,14 @@ cmd_status(const char *pid_file)
 
 		if (h->refs == 0)
 			continue;
-		printf("server %s %s: %s for %lld s, checks %llu, last: %s\n",
+		printf("server %s %s: %s for %lld s, active %u, requests %llu, "
+		    "failures %llu, avg %llu ms, checks %llu, last: %s\n",
 		    h->upstream, h->address,
 		    h->state == SHM_HEALTH_DOWN ? "down" : "up",
-		    seconds_since(h->since, now),
+		    seconds_since(h->since, now), h->active,
+		    (unsigned long long)h->requests,
+		    (unsigned long long)h->failures, (unsigned long long)
+		    (h->responses == 0 ? 0 : h->resp_ms / h->responses),
 		    (unsigned long long)h->checks, h->result);
 	}
 	free(m);

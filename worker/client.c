@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "accesslog.h"
+#include "admin.h"
 #include "addr.h"
 #include "client.h"
 #include "fwd.h"
@@ -22,6 +23,7 @@ static void	client_timeout(struct ev_timer *t);
 static void	read_head(struct client *c);
 static void	linger_read(struct client *c);
 static void	client_close(struct client *c);
+static void	exchange_free(struct worker *w, struct exchange *x);
 
 static struct client *
 timer_client(struct ev_timer *t)
@@ -103,11 +105,7 @@ client_close(struct client *c)
 		return;
 	if (c->x != NULL) {
 		proxy_release(c->x, false);
-		buf_put(&w->bufs, c->x->out);
-		buf_put(&w->bufs, c->x->uin);
-		c->x->next_free = w->free_exchanges;
-		w->free_exchanges = c->x;
-		w->nfree_exchanges++;
+		exchange_free(w, c->x);
 		c->x = NULL;
 	}
 	buf_put(&w->bufs, c->in);
@@ -223,6 +221,8 @@ exchange_free(struct worker *w, struct exchange *x)
 	buf_put(&w->bufs, x->out);
 	buf_put(&w->bufs, x->uin);
 	x->out = x->uin = NULL;
+	free(x->owned_body);
+	x->owned_body = NULL;
 	if (w->nfree_exchanges >= 1024) {
 		free(x);
 		return;
@@ -272,8 +272,9 @@ write_local(struct exchange *x)
  * Answer x with a response of our own.  A request body we will not read
  * would be taken for the next request: such a connection is closed after.
  */
-static void
-respond_local(struct exchange *x, unsigned status, const char *type,
+/* client_respond(): see client.h. */
+void
+client_respond(struct exchange *x, unsigned status, const char *type,
     const char *body, size_t body_len, const char *location)
 {
 	struct worker *w = x->w;
@@ -323,7 +324,7 @@ client_error(struct exchange *x, unsigned status, const char *reason)
 	n = snprintf(page, sizeof(page), "<html>\r\n<head><title>%u %s"
 	    "</title></head>\r\n<body>\r\n<h1>%u %s</h1>\r\n<hr>portico\r\n"
 	    "</body>\r\n</html>\r\n", status, phrase, status, phrase);
-	respond_local(x, status, "text/html", page, (size_t)n, NULL);
+	client_respond(x, status, "text/html", page, (size_t)n, NULL);
 }
 
 /* Log the finished request. */
@@ -576,6 +577,10 @@ start_request(struct exchange *x)
 		host_len = (size_t)(colon - host) + 1;
 	path = x->path.len > 0 ? base + x->path.off : "/";
 	path_len = x->path.len > 0 ? x->path.len : 1;
+	if (cf->listeners[c->listener].admin) {
+		admin_serve(x, path, path_len);
+		return;
+	}
 	x->route = route_find(cf, host, host_len, path, path_len);
 	if (x->route == NULL) {
 		client_error(x, 404, "no route for this host and path");
@@ -584,7 +589,7 @@ start_request(struct exchange *x)
 	if (x->route->ret != NULL) {
 		const struct config_return *r = x->route->ret;
 
-		respond_local(x, r->status, r->content_type, r->body,
+		client_respond(x, r->status, r->content_type, r->body,
 		    r->body_len, r->location);
 		return;
 	}

@@ -86,6 +86,7 @@ struct exchange {
 	struct buf	*out;		/* a head we generated, being sent */
 	struct buf	*uin;		/* bytes from the upstream */
 	const char	*local_body;	/* X_LOCAL: body after out */
+	char		*owned_body;	/* freed with the exchange, or NULL */
 	size_t		 local_len;
 
 	uint64_t	 t_start;	/* ms: first byte of the request */
@@ -135,6 +136,13 @@ void	client_reap(struct worker *w);
  * when nothing could be written, -1 when the client is gone.
  */
 ssize_t	client_writev(struct client *c, struct iovec *iov, int n);
+
+/*
+ * client_respond(): answer x ourselves: status, Content-Type type, body
+ * (which must live until the exchange ends), Location if not NULL.
+ */
+void	client_respond(struct exchange *x, unsigned status, const char *type,
+	    const char *body, size_t body_len, const char *location);
 
 /*
  * client_error(): answer x with status and a short HTML page, log reason

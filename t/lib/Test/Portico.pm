@@ -401,9 +401,10 @@ sub status {
 			push @{$st{checkers}}, { pid => $1, generation => $2,
 			    state => $3, uptime => $4, restarts => $5 };
 		}
-		if (/^server (\S+) (\S+): (up|down) for (\d+) s, checks (\d+), last: (.*)$/) {
+		if (/^server (\S+) (\S+): (up|down) for (\d+) s, active (\d+), requests (\d+), failures (\d+), avg (\d+) ms, checks (\d+), last: (.*)$/) {
 			$st{servers}{"$1 $2"} = { state => $3, for => $4,
-			    checks => $5, last => $6 };
+			    active => $5, requests => $6, failures => $7,
+			    avg => $8, checks => $9, last => $10 };
 		}
 	}
 	return \%st;
