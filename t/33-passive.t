@@ -10,7 +10,7 @@ use lib 't/lib';
 use Test::More;
 use Test::Portico qw(wait_until);
 
-my $t = Test::Portico->new->write_config(<<'EOF')->run->plan(10);
+my $t = Test::Portico->new->write_config(<<'EOF')->run->plan(12);
 workers = 1;
 error_log = "%%TESTDIR%%/error.log";
 pid_file = "%%TESTDIR%%/portico.pid";
@@ -20,12 +20,16 @@ upstreams = (
   { name = "p"; max_fails = 1; fail_timeout = "1s"; tries = 1;
     servers = ( { address = "127.0.0.1:%%ORIGIN_0%%"; },
                 { address = "127.0.0.1:%%ORIGIN_1%%"; } ); },
+  { name = "slow"; max_fails = 1; fail_timeout = "500ms"; tries = 1;
+    servers = ( { address = "127.0.0.1:%%ORIGIN_5%%"; weight = 20; slow_start = "3s"; },
+                { address = "127.0.0.1:%%ORIGIN_6%%"; weight = 20; } ); },
   { name = "two"; balance = "random_two";
     servers = ( { address = "127.0.0.1:%%ORIGIN_2%%"; },
                 { address = "127.0.0.1:%%ORIGIN_3%%"; },
                 { address = "127.0.0.1:%%ORIGIN_4%%"; } ); } );
 sites = ( { hosts = [ "*" ];
             routes = ( { path = "/p/"; upstream = "p"; },
+                       { path = "/slow/"; upstream = "slow"; },
                        { path = "/two/"; upstream = "two"; } ); } );
 EOF
 
@@ -75,3 +79,19 @@ ok((grep { $_ > 30 } values %n) == 3, 'random_two uses all three servers: '
 # The admin listener refuses 127.0.0.1 when allow does not name it.
 is($t->get('/status', port => $t->port(8))->{status}, 403,
     'admin: an address outside admin.allow gets 403');
+
+# slow_start: back from down, origin 5 first gets a small share.
+$t->stop_origin(5);
+$t->get('/slow/x') for 1 .. 4;
+delete $t->{origins}{5};
+$t->start_origin(5);
+ok(wait_until(sub { origin_of($t->get('/slow/x')) == $t->origin_port(5) },
+    timeout => 5, interval => 0.1), 'origin 5 is back');
+my $share = 0;
+$c = $t->connect;
+for (1 .. 200) {
+	$share++ if origin_of($c->request('GET', '/slow/x')) ==
+	    $t->origin_port(5);
+}
+cmp_ok($share, '<', 70, "slow_start: just back, it gets less than its half "
+    . "of 200 requests ($share)");
