@@ -681,6 +681,7 @@ set_admin_allow(struct conftab *ct, const struct conftab_setting *s,
 		conftab_errorf(ct, "out of memory");
 		return;
 	}
+	a->nnets = a->nallow;
 	for (i = 0; i < a->nallow; i++)
 		if (addr_net_parse(a->allow[i], &a->nets[i], &why) == -1)
 			conftab_errorf(ct, "'%s': bad network \"%s\": %s",
@@ -960,6 +961,7 @@ add_admin_listener(struct conftab *ct, struct config *cf)
 			conftab_errorf(ct, "out of memory");
 			return;
 		}
+		a->nnets = 2;
 	}
 	l = realloc(cf->listeners, (cf->nlisteners + 1) * sizeof(*l));
 	if (l == NULL) {

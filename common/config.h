@@ -46,7 +46,8 @@ struct config_admin {
 	struct addr	 addr;
 	char		**allow;	/* as written */
 	unsigned	 nallow;
-	struct addr_net	*nets;		/* parsed allow */
+	struct addr_net	*nets;		/* parsed allow, or loopback */
+	unsigned	 nnets;
 	int		 line;
 };
 

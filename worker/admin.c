@@ -244,7 +244,7 @@ admin_serve(struct exchange *x, const char *path, size_t path_len)
 	bool				 allowed = false;
 	FILE				*f;
 
-	for (i = 0; i < a->nallow || (a->nallow == 0 && i < 2); i++)
+	for (i = 0; i < a->nnets; i++)
 		allowed |= addr_net_match(&a->nets[i], &x->c->peer.sa);
 	if (!allowed) {
 		client_error(x, 403, "admin: address not in admin.allow");
