@@ -22,6 +22,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -29,6 +30,7 @@
 
 #include "config.h"
 #include "conftab.h"
+#include "tls.h"
 
 #ifndef LOCALSTATEDIR
 #define LOCALSTATEDIR	"/usr/local/var"
@@ -113,16 +115,18 @@ loader(struct conftab *ct)
 
 /* The setters and checks of the tables, below them. */
 static conftab_set_fn set_workers, check_account, check_format,
-    check_readable, check_uri_path, check_header_value, set_listener_address,
+    check_readable, check_uri_path, check_header_value,
+    set_listener_address,
     set_server_address, check_upstream_name, check_hosts, check_route_path,
     set_route_upstream, set_hash_key, check_cookie_name, set_next_upstream,
-    set_check_status, check_regex, set_admin_address, set_admin_allow;
+    set_check_status, check_regex, set_admin_address, set_admin_allow,
+    set_protocols, check_hsts;
 static conftab_check_fn end_top, end_upstream, end_health, end_site,
-    end_route, end_return;
+    end_route, end_return, end_tls, end_upstream_tls;
 
 static const struct conftab_table proxy_headers_group, access_log_group,
-    cache_group, admin_group, listener_group, tls_group, cert_group, upstream_group,
-    server_group, health_group, site_group, route_group, return_group;
+    cache_group, admin_group, listener_group, tls_group, cert_group,
+    upstream_group, upstream_tls_group, server_group, health_group, site_group, route_group, return_group;
 
 /*
  * The top level: the processes, then the limits and timeouts of the
@@ -138,6 +142,8 @@ static const struct conftab_setting top_settings[] = {
 	STR("error_log", error_log, LOCALSTATEDIR "/log/portico/error.log",
 	    0, NULL),
 	DUR("shutdown_timeout", shutdown_timeout_ms, "30s", 0, DUR_MAX),
+	DUR("ticket_key_lifetime", ticket_key_lifetime_ms, "1h", 1000,
+	    DUR_MAX),
 	NUM("max_connections", max_connections, "10000", 1, 1000000),
 	NUM("max_upstream_connections", max_upstream_connections, "8192",
 	    1, 1000000),
@@ -220,20 +226,37 @@ static const struct conftab_table listener_group =
     TABLE("listener", LINE, offsetof(T, address), listener_settings, NULL);
 #undef T
 
+static const char *const verify_modes[] = {
+	[VERIFY_OFF] = "off",
+	[VERIFY_OPTIONAL] = "optional",
+	[VERIFY_REQUIRED] = "required",
+	NULL
+};
+
 /* tls = { ... }: a pointer in the listener, NULL without it. */
 #define T struct config_tls
 static const struct conftab_setting tls_settings[] = {
 	LIST("certificates", certs, ncerts, S_REQUIRED, cert_group),
+	STRV("protocols", protocols.names, protocols.nnames, 0,
+	    set_protocols),
+	STR("ciphers", ciphers, TLS_DEFAULT_CIPHERS, 0, NULL),
+	STR("ciphersuites", ciphersuites, NULL, 0, NULL),
+	STR("groups", groups, TLS_DEFAULT_GROUPS, 0, NULL),
+	ENUM("client_verify", client_verify, "off", verify_modes),
+	STR("client_ca", client_ca, NULL, 0, NULL),
+	BOOL("session_tickets", session_tickets, "true"),
 };
 static const struct conftab_table tls_group =
-    TABLE("tls", LINE, -1, tls_settings, NULL);
+    TABLE("tls", LINE, -1, tls_settings, end_tls);
 #undef T
 
-/* The files are only checked readable here; TLS loads them later. */
+/* The files are checked readable here, and loaded by the check of the
+   tls group, with OpenSSL. */
 #define T struct config_tls_cert
 static const struct conftab_setting cert_settings[] = {
 	STR("certificate", certificate, NULL, S_REQUIRED, check_readable),
 	STR("key", key, NULL, S_REQUIRED, check_readable),
+	STR("ocsp", ocsp, NULL, 0, check_readable),
 };
 static const struct conftab_table cert_group =
     TABLE("certificate", LINE, -1, cert_settings, NULL);
@@ -269,9 +292,28 @@ static const struct conftab_setting upstream_settings[] = {
 	DUR("fail_timeout", fail_timeout_ms, "10s", 100, DUR_MAX),
 	BOOL("fail_on_5xx", fail_on_5xx, "false"),
 	GROUP("health", health, 0, health_group),
+	GROUP("tls", tls, S_ALLOC, upstream_tls_group),
 };
 static const struct conftab_table upstream_group =
     TABLE("upstream", LINE, offsetof(T, name), upstream_settings, end_upstream);
+#undef T
+
+/* An upstream's tls = { ... }: Portico is the client. */
+#define T struct config_upstream_tls
+static const struct conftab_setting upstream_tls_settings[] = {
+	BOOL("verify", verify, "true"),
+	STR("ca", ca, NULL, 0, NULL),
+	STR("name", name, NULL, 0, NULL),
+	BOOL("sni", sni, "true"),
+	STR("certificate", certificate, NULL, 0, NULL),
+	STR("key", key, NULL, 0, NULL),
+	STRV("protocols", protocols.names, protocols.nnames, 0,
+	    set_protocols),
+	STR("ciphers", ciphers, TLS_DEFAULT_CIPHERS, 0, NULL),
+};
+static const struct conftab_table upstream_tls_group =
+    TABLE("upstream tls", LINE, -1, upstream_tls_settings,
+	end_upstream_tls);
 #undef T
 
 /* servers = ( { ... } ): at least one per upstream. */
@@ -315,6 +357,9 @@ static const struct conftab_table health_group =
 #define T struct config_site
 static const struct conftab_setting site_settings[] = {
 	STRV("hosts", hosts, nhosts, S_REQUIRED, check_hosts),
+	BOOL("redirect_https", redirect_https, "false"),
+	NUM("https_port", https_port, "443", 1, 65535),
+	STR("hsts", hsts, NULL, 0, check_hsts),
 	LIST("routes", routes, nroutes, S_REQUIRED, route_group),
 };
 static const struct conftab_table site_group =
@@ -393,24 +438,33 @@ check_format(struct conftab *ct, const struct conftab_setting *s,
 }
 
 /*
- * TLS files: readable now, by whoever loads; validated by TLS later.  A
- * read of one byte, not access(2): a directory opens, and access() looks
- * at the real user where the open is done as the effective one.
+ * Whether a file can be read, by whoever loads: a read of one byte, not
+ * access(2), as a directory opens, and access() looks at the real user
+ * where the open is done as the effective one.  0, or -1 with errno.
  */
+static int
+readable(const char *path)
+{
+	char	c;
+	int	fd, rc = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if (read(fd, &c, 1) == -1)
+		rc = -1;
+	close(fd);
+	return rc;
+}
+
+/* TLS files: readable now; loaded by end_tls(). */
 static void
 check_readable(struct conftab *ct, const struct conftab_setting *s,
     const struct conftab_val *v, void *obj)
 {
-	char	c;
-	int	fd;
-
 	(void)obj;
-	if ((fd = open(v->s, O_RDONLY | O_CLOEXEC)) == -1 ||
-	    read(fd, &c, 1) == -1)
+	if (readable(v->s) == -1)
 		conftab_errorf(ct, "cannot read %s '%s': %s", s->name, v->s,
 		    strerror(errno));
-	if (fd != -1)
-		close(fd);
 }
 
 /* No control characters or spaces: the text goes into a request line
@@ -862,6 +916,94 @@ end_health(struct conftab *ct, void *obj)
 }
 
 /* Routes match in order: a second route with the same path is dead. */
+/*
+ * protocols = [ "TLSv1.2", "TLSv1.3" ]: the range they span.  Older
+ * versions are not offered: OpenSSL 3 refuses them at its default
+ * security level anyway.
+ */
+static void
+set_protocols(struct conftab *ct, const struct conftab_setting *s,
+    const struct conftab_val *v, void *obj)
+{
+	struct config_protocols	*p = (void *)((char *)obj + s->off);
+	unsigned		 i;
+	int			 ver;
+
+	(void)v;
+	for (i = 0; i < p->nnames; i++) {
+		if ((ver = tls_protocol(p->names[i])) == 0) {
+			conftab_errorf(ct, "'%s': unknown protocol '%s' "
+			    "(TLSv1.2 or TLSv1.3)", s->name, p->names[i]);
+			continue;
+		}
+		if (p->min == 0 || ver < p->min)
+			p->min = ver;
+		if (ver > p->max)
+			p->max = ver;
+	}
+}
+
+/* hsts = "max-age=N[; includeSubDomains][; preload]": sent as it is,
+   so it must be a header value and begin with max-age. */
+static void
+check_hsts(struct conftab *ct, const struct conftab_setting *s,
+    const struct conftab_val *v, void *obj)
+{
+	const char *p = v->s;
+
+	check_header_value(ct, s, v, obj);
+	if (strncasecmp(p, "max-age=", 8) != 0 || !isdigit((unsigned char)p[8]))
+		conftab_errorf(ct, "'%s' must begin with max-age=SECONDS, as "
+		    "in \"max-age=31536000; includeSubDomains\"", s->name);
+}
+
+/*
+ * A listener's TLS: the contexts are built here, from the files, so
+ * that a certificate that does not load is an error of the file, with
+ * OpenSSL's reason, before anything starts.
+ */
+static void
+end_tls(struct conftab *ct, void *obj)
+{
+	struct config_tls	*t = obj;
+	char			 err[512];
+	unsigned		 i;
+	int			 line;
+
+	if (t->client_verify != VERIFY_OFF && t->client_ca == NULL) {
+		conftab_errorf(ct, "client_verify \"%s\" needs client_ca",
+		    verify_modes[t->client_verify]);
+		return;
+	}
+	for (i = 0; i < t->ncerts; i++)
+		if (t->certs[i].certificate == NULL || t->certs[i].key == NULL ||
+		    readable(t->certs[i].certificate) == -1 ||
+		    readable(t->certs[i].key) == -1 ||
+		    (t->certs[i].ocsp != NULL &&
+		    readable(t->certs[i].ocsp) == -1))
+			return;		/* said already */
+	line = t->line;
+	if (t->ncerts > 0 &&
+	    (t->rt = tls_server_new(t, err, sizeof(err), &line)) == NULL) {
+		ct->line = line;
+		conftab_errorf(ct, "%s", err);
+	}
+}
+
+static void
+end_upstream_tls(struct conftab *ct, void *obj)
+{
+	struct config_upstream_tls	*t = obj;
+	char				 err[512];
+
+	if ((t->certificate == NULL) != (t->key == NULL)) {
+		conftab_errorf(ct, "certificate and key go together");
+		return;
+	}
+	if ((t->rt = tls_client_new(t, err, sizeof(err))) == NULL)
+		conftab_errorf(ct, "%s", err);
+}
+
 static void
 end_site(struct conftab *ct, void *obj)
 {
@@ -993,6 +1135,10 @@ end_top(struct conftab *ct, void *obj)
 	unsigned		 i;
 	size_t			 k;
 
+	/* The arrays are final now: routes can point at their site. */
+	for (i = 0; i < cf->nsites; i++)
+		for (k = 0; k < cf->sites[i].nroutes; k++)
+			cf->sites[i].routes[k].site = &cf->sites[i];
 	/* The names for "did you mean"; without memory, no suggestion
 	   rather than no message. */
 	names = calloc(cf->nupstreams + 1, sizeof(*names));
@@ -1086,10 +1232,18 @@ config_load(const char *path, FILE *errfp)
 void
 config_free(struct config *cf)
 {
+	unsigned i;
+
 	if (cf == NULL)
 		return;
 	if (cf->admin != NULL)
 		free(cf->admin->nets);
+	for (i = 0; i < cf->nlisteners; i++)
+		if (cf->listeners[i].tls != NULL)
+			tls_server_free(cf->listeners[i].tls->rt);
+	for (i = 0; i < cf->nupstreams; i++)
+		if (cf->upstreams[i].tls != NULL)
+			tls_client_free(cf->upstreams[i].tls->rt);
 	conftab_free(&top_group, cf);
 	free(cf->file);
 	free(cf);

@@ -19,15 +19,59 @@
 #include "pt.h"
 #include "addr.h"
 
+struct tls_server;
+struct tls_client;
+
 struct config_tls_cert {
 	char		*certificate;	/* PEM file: certificate and chain */
 	char		*key;		/* PEM file: private key */
+	char		*ocsp;		/* DER OCSP response to staple, or
+					   NULL */
 	int		 line;
 };
 
+enum config_verify {
+	VERIFY_OFF = 0,
+	VERIFY_OPTIONAL,		/* asked for; a bad one is refused */
+	VERIFY_REQUIRED,
+};
+
+/* protocols = [ ... ]: the range they span (TLS1_2_VERSION, ...). */
+struct config_protocols {
+	char		**names;	/* as written */
+	unsigned	 nnames;
+	int		 min, max;	/* 0: OpenSSL's default */
+};
+
+/* A listener's tls = { ... }.  rt: its SSL contexts, built by the
+   check of the group (so that a bad file is a config error), freed with
+   the tree. */
 struct config_tls {
 	struct config_tls_cert *certs;
 	unsigned	 ncerts;
+	struct config_protocols protocols;
+	char		*ciphers;	/* TLS 1.2 list */
+	char		*ciphersuites;	/* TLS 1.3 */
+	char		*groups;
+	enum config_verify client_verify;
+	char		*client_ca;
+	bool		 session_tickets;
+	struct tls_server *rt;
+	int		 line;
+};
+
+/* An upstream's tls = { ... }: Portico as the TLS client. */
+struct config_upstream_tls {
+	bool		 verify;	/* the server's certificate, true */
+	char		*ca;		/* NULL: the system's CAs */
+	char		*name;		/* expected name; NULL: the host of
+					   each server's address */
+	bool		 sni;		/* send name as SNI, true */
+	char		*certificate;	/* client certificate, or NULL */
+	char		*key;
+	struct config_protocols protocols;
+	char		*ciphers;
+	struct tls_client *rt;
 	int		 line;
 };
 
@@ -130,6 +174,7 @@ struct config_upstream {
 	uint32_t	 fail_timeout_ms;	/* down without checks, 10s */
 	bool		 fail_on_5xx;	/* a 5xx answer counts as failure */
 	struct config_health health;
+	struct config_upstream_tls *tls;	/* NULL: plain HTTP */
 	unsigned	 index;		/* position in config->upstreams */
 	int		 line;
 };
@@ -148,12 +193,17 @@ struct config_route {
 	struct config_upstream *upstream;	/* exactly one of upstream */
 	struct config_return *ret;		/* and ret is set */
 	bool		 cache;
+	const struct config_site *site;	/* the site it is in */
 	int		 line;
 };
 
 struct config_site {
 	char		**hosts;	/* lower case: "a.com", "*.a.com", "*" */
 	unsigned	 nhosts;
+	bool		 redirect_https;	/* plain HTTP gets a redirect */
+	unsigned	 https_port;	/* in its Location; 443 is left out */
+	char		*hsts;		/* Strict-Transport-Security value
+					   over TLS, or NULL */
 	struct config_route *routes;
 	unsigned	 nroutes;
 	int		 line;
@@ -189,6 +239,7 @@ struct config {
 	char		*pid_file;
 	char		*error_log;	/* path, or "stderr" */
 	uint32_t	 shutdown_timeout_ms;	/* graceful stop, default 30s */
+	uint32_t	 ticket_key_lifetime_ms;	/* TLS ticket key, 1h */
 
 	/* client side: limits and timeouts */
 	unsigned	 max_connections;	/* clients per worker, 10000 */

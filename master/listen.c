@@ -9,25 +9,6 @@
 #include "listen.h"
 #include "sock.h"
 
-/* listen_check(): see listen.h. */
-int
-listen_check(const struct config *cf, FILE *errfp)
-{
-	unsigned	i;
-	int		rc = 0;
-
-	/* TLS termination is not built yet: serving plain HTTP on a port
-	   meant for TLS would be worse than not starting. */
-	for (i = 0; i < cf->nlisteners; i++)
-		if (cf->listeners[i].tls != NULL) {
-			fprintf(errfp, "%s:%d: listener %s: TLS is not "
-			    "available in this version of portico\n", cf->file,
-			    cf->listeners[i].line, cf->listeners[i].address);
-			rc = -1;
-		}
-	return rc;
-}
-
 /* The socket of old's listener on address a, or -1. */
 static int
 old_socket(const struct config *old, const int *old_fds,

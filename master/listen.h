@@ -9,12 +9,6 @@
 #include "config.h"
 
 /*
- * listen_check(): whether this build can serve every listener of cf; 0,
- * or -1 after writing "file:line: message" to errfp.
- */
-int	listen_check(const struct config *cf, FILE *errfp);
-
-/*
  * listen_open(): the sockets of cf's listeners, one per listener, in an
  * array of cf->nlisteners.  A listener whose address is in old (with its
  * sockets old_fds) keeps that socket; the others are bound.  old may be

@@ -15,6 +15,7 @@
 #include "listen.h"
 #include "log.h"
 #include "proc.h"
+#include "tls.h"
 #include "shm.h"
 
 #ifndef SYSCONFDIR
@@ -65,8 +66,7 @@ main(int argc, char *argv[])
 		config_free(cf);
 		return 0;
 	}
-	if (listen_check(cf, stderr) == -1 ||
-	    daemon_pidfile_check(cf->pid_file) == -1) {
+	if (daemon_pidfile_check(cf->pid_file) == -1) {
 		config_free(cf);
 		return 1;
 	}
@@ -85,6 +85,8 @@ main(int argc, char *argv[])
 	/* After detaching: the segment is named after the master's pid. */
 	if ((shm = shm_create()) == NULL)
 		fatalx("cannot create the shared memory");
+	if (tls_keys_create() == -1)
+		fatalx("cannot create the TLS ticket keys");
 	if (daemon_pidfile_write(cf->pid_file) == -1)
 		log_warn("cannot write pid file %s", cf->pid_file);
 	daemon_limit_privileges();

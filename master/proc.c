@@ -25,6 +25,7 @@
 #include "listen.h"
 #include "log.h"
 #include "proc.h"
+#include "tls.h"
 #include "role.h"
 
 /* A child that dies sooner than this after its start counts as a crash
@@ -622,10 +623,6 @@ reload(struct master *m)
 		return;
 	}
 	cf = config_load(cur->cf->file, errfp);
-	if (cf != NULL && listen_check(cf, errfp) == -1) {
-		config_free(cf);
-		cf = NULL;
-	}
 	if (cf != NULL && (fds = listen_open(cf, cur->cf, cur->fds,
 	    errfp)) == NULL) {
 		config_free(cf);
@@ -757,6 +754,10 @@ proc_run(struct config *cf, int *fds, struct shm *shm)
 	for (;;) {
 		timeout = respawn_due(&m);
 		ready = retire_older(&m);
+		if (ready != -1 && (timeout == -1 || ready < timeout))
+			timeout = ready;
+		ready = m.gens == NULL ? -1 :
+		    tls_keys_rotate(m.gens->cf->ticket_key_lifetime_ms);
 		if (ready != -1 && (timeout == -1 || ready < timeout))
 			timeout = ready;
 		if (m.stopping) {

@@ -14,7 +14,7 @@ use Symbol qw(gensym);
 
 my $bin = $ENV{TEST_PORTICO_BINARY} // './portico';
 plan skip_all => "$bin not built" unless -x $bin;
-plan tests => 88;
+plan tests => 92;
 
 my $dir = tempdir('portico-01-config.XXXXXX', TMPDIR => 1,
     CLEANUP => !$ENV{TEST_PORTICO_LEAVE});
@@ -72,8 +72,12 @@ my $app = qq|upstreams = ( { name = "app";\n|
 
 # --- good files -----------------------------------------------------------
 
-write_file('site.pem', "not checked yet\n");
-write_file('site.key', "not checked yet\n");
+# A real pair: the config check loads it with OpenSSL.
+system("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+    . "-nodes -keyout $dir/site.key -out $dir/site.pem -days 2 "
+    . "-subj /CN=site.test 2>/dev/null") == 0 or die "openssl req failed";
+system("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
+    . "-out $dir/other.key 2>/dev/null") == 0 or die "openssl genpkey failed";
 good('the example of DESIGN.md', write_file('design.conf', <<'EOF'));
 workers = 2;                        # or "auto": one per CPU
 user = "root";
@@ -235,6 +239,17 @@ bad('unreadable certificate',
     . qq|  tls = { certificates = ( { certificate = "/x.pem";\n|
     . qq|    key = "%%DIR%%/site.key"; } ); }; } );\n| . $site,
     "2: cannot read certificate '/x.pem': No such file or directory");
+bad('a key that is not the certificate\'s',
+    qq|listeners = ( { address = "127.0.0.1:8443";\n|
+    . qq|  tls = { certificates = ( { certificate = "%%DIR%%/site.pem";\n|
+    . qq|    key = "%%DIR%%/other.key"; } ); }; } );\n| . $site,
+    "2: key '$dir/other.key' does not match certificate "
+    . "'$dir/site.pem': key values mismatch");
+bad('a certificate file that holds none',
+    qq|listeners = ( { address = "127.0.0.1:8443";\n|
+    . qq|  tls = { certificates = ( { certificate = "%%DIR%%/site.key";\n|
+    . qq|    key = "%%DIR%%/site.key"; } ); }; } );\n| . $site,
+    "2: certificate '$dir/site.key': no certificate: no start line");
 
 bad('duplicate upstream name',
     $listen . qq|upstreams = (\n|

@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+
 #include "accesslog.h"
 #include "admin.h"
 #include "addr.h"
@@ -17,11 +19,14 @@
 #include "proxy.h"
 #include "route.h"
 #include "status.h"
+#include "tls.h"
 
 static void	client_io(struct ev_io *io, uint32_t events);
 static void	client_timeout(struct ev_timer *t);
 static void	read_head(struct client *c);
 static void	linger_read(struct client *c);
+static void	linger(struct client *c);
+static void	handshake(struct client *c);
 static void	client_close(struct client *c);
 static void	exchange_free(struct worker *w, struct exchange *x);
 
@@ -60,7 +65,9 @@ void
 client_accept(struct worker *w, unsigned listener, int fd,
     const struct sockaddr *peer, socklen_t peer_len)
 {
-	struct client *c;
+	const struct config_tls	*tls;
+	struct client		*c;
+	SSL			*ssl = NULL;
 
 	if ((c = w->free_clients) != NULL) {
 		w->free_clients = c->next;
@@ -71,14 +78,19 @@ client_accept(struct worker *w, unsigned listener, int fd,
 		return;
 	}
 	memset(c, 0, sizeof(*c));
-	c->io.fd = fd;
-	c->io.fn = client_io;
+	c->k.io.fd = fd;
+	c->k.io.fn = client_io;
 	c->w = w;
 	c->listener = (uint16_t)listener;
 	memcpy(&c->peer, peer, pt_min(peer_len, sizeof(c->peer)));
-	if (ev_add(w->loop, &c->io) == -1) {
-		log_warn("epoll_ctl");
-		close(fd);
+	tls = w->cf->listeners[listener].tls;
+	if ((tls != NULL && ((ssl = tls_server_ssl(tls->rt)) == NULL ||
+	    io_tls(&c->k, ssl) == -1)) || ev_add(w->loop, &c->k.io) == -1) {
+		log_warnx("accept: no memory for a connection: %s",
+		    tls != NULL ? tls_error() : strerror(errno));
+		if (c->k.ssl == NULL)
+			SSL_free(ssl);
+		io_close(&c->k, false);
 		c->next = w->free_clients;
 		w->free_clients = c;
 		w->nfree_clients++;
@@ -90,9 +102,50 @@ client_accept(struct worker *w, unsigned listener, int fd,
 	ev_timer_start(w->loop, &w->tq_header, &c->timer, client_timeout);
 	/* The listener defers accept until data arrives: read it now
 	   rather than wait for an event that says so. */
-	c->readable = 1;
-	c->writable = 1;
-	read_head(c);
+	c->k.readable = 1;
+	c->k.writable = 1;
+	if (c->k.handshake)
+		handshake(c);
+	else
+		read_head(c);
+}
+
+/*
+ * The TLS handshake, within client_header_timeout with the request head
+ * that follows.  Plain HTTP sent to a TLS port gets a plain 400 that
+ * says so, as that is what its client can read.
+ */
+static void
+handshake(struct client *c)
+{
+	static const char plain_400[] = "HTTP/1.1 400 Bad Request\r\n"
+	    "Content-Type: text/plain\r\nContent-Length: 40\r\n"
+	    "Connection: close\r\n\r\n"
+	    "This port speaks HTTPS, not plain HTTP.\n";
+	bool plain;
+	int rc;
+
+	if ((rc = io_handshake(&c->k, &plain)) == 0) {
+		if (c->k.readable)
+			read_head(c);
+		return;
+	}
+	if (rc == PT_AGAIN)
+		return;
+	if (plain) {
+		log_info("%s: plain HTTP on a TLS port", client_log_prefix(c));
+		ERR_clear_error();
+		if (send(c->k.io.fd, plain_400, sizeof(plain_400) - 1,
+		    MSG_NOSIGNAL) > 0) {
+			linger(c);
+			return;
+		}
+	} else
+		log_info("%s: TLS handshake failed: %s",
+		    client_log_prefix(c), errno == ECONNRESET ?
+		    "closed by the client" : tls_error());
+	c->eof = 1;
+	client_close(c);
 }
 
 /* The one place a connection ends. */
@@ -111,8 +164,7 @@ client_close(struct client *c)
 	buf_put(&w->bufs, c->in);
 	c->in = NULL;
 	ev_timer_stop(&c->timer);
-	close(c->io.fd);
-	c->io.fd = -1;
+	io_close(&c->k, !c->eof);
 	c->dead = 1;
 	c->next = w->dead_clients;
 	w->dead_clients = c;
@@ -147,18 +199,15 @@ client_io(struct ev_io *io, uint32_t events)
 
 	if (c->dead)
 		return;
-	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-		c->readable = 1;
-	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-		c->rdhup = 1;
-	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
-		c->writable = 1;
-	if (c->x != NULL)
-		client_run(c->x);
-	else if (c->lingering) {
-		if (c->readable)
+	io_events(&c->k, events);
+	if (c->lingering) {
+		if (c->k.readable)
 			linger_read(c);
-	} else if (c->readable)
+	} else if (c->k.handshake)
+		handshake(c);
+	else if (c->x != NULL)
+		client_run(c->x);
+	else if (c->k.readable)
 		read_head(c);
 }
 
@@ -166,27 +215,7 @@ client_io(struct ev_io *io, uint32_t events)
 ssize_t
 client_writev(struct client *c, struct iovec *iov, int n)
 {
-	ssize_t	 done;
-	size_t	 want = 0;
-	int	 i;
-
-	if (!c->writable)
-		return PT_AGAIN;
-	for (i = 0; i < n; i++)
-		want += iov[i].iov_len;
-	done = writev(c->io.fd, iov, n);
-	if (done == -1) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			c->writable = 0;
-			return PT_AGAIN;
-		}
-		if (errno == EINTR)
-			return PT_AGAIN;
-		return -1;
-	}
-	if ((size_t)done < want)
-		c->writable = 0;
-	return done;
+	return io_writev(&c->k, iov, n);
 }
 
 static struct exchange *
@@ -381,7 +410,7 @@ linger_read(struct client *c)
 	ssize_t			 n;
 
 	for (;;) {
-		n = read(c->io.fd, junk, sizeof(junk));
+		n = read(c->k.io.fd, junk, sizeof(junk));
 		if (n > 0) {
 			c->discarded += (uint64_t)n;
 			if (cf->max_body_size != 0 &&
@@ -390,7 +419,7 @@ linger_read(struct client *c)
 			continue;
 		}
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			c->readable = 0;
+			c->k.readable = 0;
 			ev_timer_start(c->w->loop, &c->w->tq_body, &c->timer,
 			    client_timeout);
 			return;
@@ -413,7 +442,11 @@ linger(struct client *c)
 {
 	buf_put(&c->w->bufs, c->in);
 	c->in = NULL;
-	if (shutdown(c->io.fd, SHUT_WR) == -1) {
+	if (c->k.ssl != NULL && !c->k.handshake) {
+		(void)SSL_shutdown(c->k.ssl);	/* close_notify */
+		ERR_clear_error();
+	}
+	if (shutdown(c->k.io.fd, SHUT_WR) == -1) {
 		client_close(c);
 		return;
 	}
@@ -466,7 +499,7 @@ client_done(struct exchange *x)
 		c->in = NULL;
 		ev_timer_start(w->loop, &w->tq_keepalive, &c->timer,
 		    client_timeout);
-		if (!c->readable)
+		if (!c->k.readable)
 			return;
 	} else
 		ev_timer_start(w->loop, &w->tq_header, &c->timer,
@@ -502,6 +535,35 @@ client_timeout(struct ev_timer *t)
 		client_close(c);
 		return;
 	}
+}
+
+/*
+ * A site that is HTTPS only: a request over plain HTTP is sent to the
+ * same host and target over HTTPS, 301 for GET and HEAD, 308 (which keeps
+ * the method and body) for the others.
+ */
+static void
+redirect_https(struct exchange *x, const char *host, size_t host_len,
+    const char *path, size_t path_len)
+{
+	unsigned	 port = x->route->site->https_port;
+	size_t		 size = host_len + path_len + 32;
+	char		*loc;
+
+	if ((loc = malloc(size)) == NULL) {
+		client_error(x, 500, "no memory for a redirect");
+		return;
+	}
+	if (port == 443)
+		snprintf(loc, size, "https://%.*s%.*s", (int)host_len, host,
+		    (int)path_len, path);
+	else
+		snprintf(loc, size, "https://%.*s:%u%.*s", (int)host_len, host,
+		    port, (int)path_len, path);
+	x->owned_body = loc;
+	client_respond(x, x->req.method == HTTP1_M_GET ||
+	    x->req.method == HTTP1_M_HEAD ? 301 : 308, "text/plain", "", 0,
+	    loc);
 }
 
 /*
@@ -586,6 +648,11 @@ start_request(struct exchange *x)
 		client_error(x, 404, "no route for this host and path");
 		return;
 	}
+	if (x->route->site->redirect_https &&
+	    cf->listeners[c->listener].tls == NULL) {
+		redirect_https(x, host, host_len, path, path_len);
+		return;
+	}
 	if (x->route->ret != NULL) {
 		const struct config_return *r = x->route->ret;
 
@@ -644,7 +711,7 @@ read_head_once(struct client *c)
 				return;
 			}
 		}
-		if (!c->readable)
+		if (!c->k.readable)
 			return;
 		if (buf_room(c->in) == 0) {
 			buf_compact(c->in);
@@ -654,27 +721,23 @@ read_head_once(struct client *c)
 				return;
 			}
 		}
-		n = read(c->io.fd, buf_tail(c->in), buf_room(c->in));
+		n = io_read(&c->k, buf_tail(c->in), buf_room(c->in));
 		if (n > 0) {
-			/* A short read drained the socket (edge-triggered):
-			   the next edge says when there is more. */
-			if ((size_t)n < buf_room(c->in) && !c->rdhup)
-				c->readable = 0;
 			buf_commit(c->in, (uint32_t)n);
 			continue;
 		}
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			c->readable = 0;
+		if (n == PT_AGAIN) {
 			if (c->x == NULL && buf_len(c->in) == 0) {
 				buf_put(&w->bufs, c->in);
 				c->in = NULL;
 			}
 			return;
 		}
-		if (n == -1 && errno == EINTR)
-			continue;
 		/* Closed, or reset, between requests or inside a head. */
-		if (n == -1 && errno != ECONNRESET)
+		if (n == -1 && errno == EPROTO)
+			log_info("%s: TLS: %s", client_log_prefix(c),
+			    tls_error());
+		else if (n == -1 && errno != ECONNRESET)
 			log_warn("%s: read", client_log_prefix(c));
 		client_close(c);
 		return;

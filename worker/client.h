@@ -25,6 +25,7 @@
 #include "ev.h"
 #include "chunked.h"
 #include "http1.h"
+#include "io.h"
 #include "worker.h"
 
 /* Where an exchange is. */
@@ -99,7 +100,7 @@ struct exchange {
 };
 
 struct client {
-	struct ev_io	 io;
+	struct conn	 k;		/* first: its events name it */
 	struct worker	*w;
 	struct buf	*in;		/* NULL while idle */
 	struct exchange	*x;		/* NULL while idle */
@@ -107,9 +108,6 @@ struct client {
 	struct ev_timer	 timer;
 	uint32_t	 nrequests;
 	uint16_t	 listener;	/* index in cf->listeners */
-	uint8_t		 readable, writable;
-	uint8_t		 rdhup;		/* its FIN is known: a short read
-					   does not mean drained */
 	uint8_t		 eof;		/* the client is gone */
 	uint8_t		 dead;		/* closed; recycled at turn end */
 	uint8_t		 in_head;	/* inside read_head() */

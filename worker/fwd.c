@@ -11,6 +11,7 @@
 #include "addr.h"
 #include "fwd.h"
 #include "status.h"
+#include "tls.h"
 
 /* A cursor writing into a buffer; ok turns false on overflow. */
 struct out {
@@ -137,6 +138,58 @@ put_joined(struct out *o, const char *base, const struct http1_msg *m,
 	}
 }
 
+/* The headers that say what client certificate the connection has:
+   only Portico sets them, whatever the client sent. */
+#define H_VERIFY	"X-Client-Verify"
+#define H_SUBJECT	"X-Client-Subject"
+
+static bool
+ours(const char *base, const struct http1_header *h)
+{
+	return (h->name.len == sizeof(H_VERIFY) - 1 &&
+	    strncasecmp(at(base, h->name), H_VERIFY, h->name.len) == 0) ||
+	    (h->name.len == sizeof(H_SUBJECT) - 1 &&
+	    strncasecmp(at(base, h->name), H_SUBJECT, h->name.len) == 0);
+}
+
+static void
+put_client_cert(struct out *o, struct client *c)
+{
+	char subject[1024];
+
+	PUT_LIT(o, H_VERIFY ": ");
+	put_str(o, tls_peer(c->k.ssl, subject, sizeof(subject)));
+	PUT_LIT(o, "\r\n");
+	if (subject[0] != '\0') {
+		PUT_LIT(o, H_SUBJECT ": ");
+		put_str(o, subject);
+		PUT_LIT(o, "\r\n");
+	}
+}
+
+/* Strict-Transport-Security of the site, over TLS only (RFC 6797 7.2),
+   unless the origin sent its own. */
+static void
+put_hsts(struct out *o, const struct exchange *x, const char *base,
+    const struct http1_msg *m)
+{
+	static const char	 name[] = "Strict-Transport-Security";
+	const char		*hsts;
+	uint32_t		 i;
+
+	if (x->route == NULL || (hsts = x->route->site->hsts) == NULL ||
+	    x->w->cf->listeners[x->c->listener].tls == NULL)
+		return;
+	for (i = 0; m != NULL && i < m->nheaders; i++)
+		if (m->headers[i].name.len == sizeof(name) - 1 &&
+		    strncasecmp(at(base, m->headers[i].name), name,
+		    sizeof(name) - 1) == 0)
+			return;
+	PUT_LIT(o, "Strict-Transport-Security: ");
+	put_str(o, hsts);
+	PUT_LIT(o, "\r\n");
+}
+
 /* fwd_request_head(): see fwd.h. */
 int
 fwd_request_head(struct exchange *x, struct buf *b)
@@ -146,9 +199,10 @@ fwd_request_head(struct exchange *x, struct buf *b)
 	const char		*base = buf_head(x->c->in);
 	struct out		 o = { buf_tail(b), b->data + b->size, true };
 	const struct http1_header *h;
+	const struct config_tls	*tls;
 	char			 ip[INET6_ADDRSTRLEN];
 	uint32_t		 i;
-	bool			 tls, cl_sent = false;
+	bool			 cl_sent = false;
 
 	put(&o, at(base, m->method_str), m->method_str.len);
 	PUT_LIT(&o, " ");
@@ -205,6 +259,8 @@ fwd_request_head(struct exchange *x, struct buf *b)
 			    (m->flags & HTTP1_F_CONN_OTHER) &&
 			    named_by_connection(base, m, h))
 				continue;
+			if (h->kind == HTTP1_H_OTHER && ours(base, h))
+				continue;
 			break;
 		}
 		put_header(&o, base, h);
@@ -216,13 +272,15 @@ fwd_request_head(struct exchange *x, struct buf *b)
 		put_str(&o, ip);
 		PUT_LIT(&o, "\r\n");
 	}
-	tls = x->w->cf->listeners[x->c->listener].tls != NULL;
+	tls = x->w->cf->listeners[x->c->listener].tls;
 	if (ph->x_forwarded_proto) {
-		if (tls)
+		if (tls != NULL)
 			PUT_LIT(&o, "X-Forwarded-Proto: https\r\n");
 		else
 			PUT_LIT(&o, "X-Forwarded-Proto: http\r\n");
 	}
+	if (tls != NULL && tls->client_verify != VERIFY_OFF)
+		put_client_cert(&o, x->c);
 	if (x->absolute) {
 		PUT_LIT(&o, "Host: ");
 		put(&o, at(base, x->host), x->host.len);
@@ -332,8 +390,10 @@ fwd_response_head(struct exchange *x, struct buf *b)
 		}
 		put_header(&o, base, &m->headers[i]);
 	}
-	if (m->status >= 200)
+	if (m->status >= 200) {
 		put_sticky_cookie(&o, x);
+		put_hsts(&o, x, base, m);
+	}
 	if (upgrading)
 		PUT_LIT(&o, "Connection: upgrade\r\n");
 	else if (m->status >= 200)
@@ -390,6 +450,7 @@ fwd_local_head(struct exchange *x, struct buf *b, unsigned status,
 		put_uint(&o, x->retry_after);
 		PUT_LIT(&o, "\r\n");
 	}
+	put_hsts(&o, x, NULL, NULL);
 	put_client_connection(&o, x);
 	PUT_LIT(&o, "\r\n");
 	if (!o.ok)

@@ -5,10 +5,44 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+
 #include "balance.h"
 #include "log.h"
 #include "pool.h"
 #include "sock.h"
+#include "tls.h"
+
+/* The name a server's certificate must have: the upstream's tls.name,
+   or the host of the server's address as written. */
+static void
+tls_name(struct server_rt *s, const struct config_upstream_tls *t)
+{
+	const char	*a = s->cf->address, *end;
+
+	if (t->name != NULL) {
+		snprintf(s->tls_name, sizeof(s->tls_name), "%s", t->name);
+		return;
+	}
+	if (a[0] == '[' && (end = strchr(a, ']')) != NULL)
+		a++;
+	else if ((end = strrchr(a, ':')) == NULL)
+		end = a + strlen(a);
+	snprintf(s->tls_name, sizeof(s->tls_name), "%.*s", (int)(end - a), a);
+}
+
+/* A new session from a server: the next connection to it resumes it. */
+static int
+keep_session(SSL *ssl, SSL_SESSION *session)
+{
+	struct upconn *c = SSL_get_app_data(ssl);
+
+	if (c == NULL || c->srv == NULL)
+		return 0;
+	SSL_SESSION_free(c->srv->session);
+	c->srv->session = session;
+	return 1;
+}
 
 /* pool_init(): see pool.h. */
 int
@@ -42,7 +76,11 @@ pool_init(struct pool *p, struct ev_loop *loop, const struct config *cf,
 			s->health = &shm->servers[s->cf->slot];
 			s->id = shm_server_key(cu->name, s->cf->address);
 			addr_format(&s->cf->addr, s->name, sizeof(s->name));
+			if (cu->tls != NULL)
+				tls_name(s, cu->tls);
 		}
+		if (cu->tls != NULL)
+			tls_client_on_session(cu->tls->rt, keep_session);
 		ev_tq_init(loop, &u->tq_connect, cu->connect_timeout_ms);
 		ev_tq_init(loop, &u->tq_read, cu->read_timeout_ms);
 		ev_tq_init(loop, &u->tq_write, cu->write_timeout_ms);
@@ -67,8 +105,7 @@ upconn_close(struct pool *p, struct upconn *c)
 	if (c->dead)
 		return;
 	ev_timer_stop(&c->timer);
-	close(c->io.fd);
-	c->io.fd = -1;
+	io_close(&c->k, false);
 	c->dead = 1;
 	c->owner = NULL;
 	p->nconns--;
@@ -86,11 +123,10 @@ idle_event(struct pool *p, struct upconn *c)
 	char	byte;
 	ssize_t	n;
 
-	n = read(c->io.fd, &byte, 1);
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-		c->readable = 0;
+	/* In TLS, a record that is not data (a session ticket) is taken
+	   here and the connection stays. */
+	if ((n = io_read(&c->k, &byte, 1)) == PT_AGAIN)
 		return;
-	}
 	if (n > 0)
 		log_warnx("upstream %s sent data on an idle connection",
 		    c->srv->name);
@@ -106,15 +142,10 @@ upconn_io(struct ev_io *io, uint32_t events)
 
 	if (c->dead)
 		return;
-	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-		c->readable = 1;
-	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-		c->rdhup = 1;
-	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
-		c->writable = 1;
+	io_events(&c->k, events);
 	if (c->owner != NULL)
 		c->owner_fn(c->owner);
-	else if (c->readable)
+	else if (c->k.readable)
 		idle_event(c->srv->up->pool, c);
 }
 
@@ -142,7 +173,9 @@ struct upconn *
 pool_connect(struct pool *p, struct server_rt *s, void *owner,
     void (*owner_fn)(void *))
 {
+	const struct config_upstream_tls *tls;
 	struct upconn	*c;
+	SSL		*ssl = NULL;
 	bool		 in_progress;
 	int		 fd;
 
@@ -163,22 +196,30 @@ pool_connect(struct pool *p, struct server_rt *s, void *owner,
 		return NULL;
 	}
 	memset(c, 0, sizeof(*c));
-	c->io.fd = fd;
-	c->io.fn = upconn_io;
+	c->k.io.fd = fd;
+	c->k.io.fn = upconn_io;
 	c->srv = s;
 	c->owner = owner;
 	c->owner_fn = owner_fn;
 	c->connecting = in_progress;
-	c->writable = !in_progress;
-	if (ev_add(p->loop, &c->io) == -1) {
-		int saved = errno;
+	c->k.writable = !in_progress;
+	tls = s->up->cf->tls;
+	if ((tls != NULL && ((ssl = tls_client_ssl(tls->rt, s->tls_name,
+	    tls->sni, s->session)) == NULL || io_tls(&c->k, ssl) == -1)) ||
+	    ev_add(p->loop, &c->k.io) == -1) {
+		int saved = tls != NULL ? ENOMEM : errno;
 
-		close(fd);
+		if (c->k.ssl == NULL)
+			SSL_free(ssl);
+		io_close(&c->k, false);
+		ERR_clear_error();
 		c->next = p->free;
 		p->free = c;
 		errno = saved;
 		return NULL;
 	}
+	if (c->k.ssl != NULL)
+		SSL_set_app_data(c->k.ssl, c);	/* for keep_session() */
 	p->nconns++;
 	s->nconns++;
 	return c;

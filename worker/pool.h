@@ -17,22 +17,20 @@
 
 #include "config.h"
 #include "ev.h"
+#include "io.h"
 #include "shm.h"
 
 struct pool;
 struct server_rt;
 
 struct upconn {
-	struct ev_io	 io;
+	struct conn	 k;		/* first: its events name it */
 	struct server_rt *srv;
 	void		*owner;		/* the request using it, or NULL */
 	void		(*owner_fn)(void *owner);	/* its events */
 	struct upconn	*next, *prev;	/* idle list, or free list */
 	struct ev_timer	 timer;		/* the owner's, or idle timeout */
 	uint32_t	 nrequests;	/* requests sent on it so far */
-	uint8_t		 readable, writable;
-	uint8_t		 rdhup;		/* the peer's FIN is known: a short
-					   read does not mean drained */
 	uint8_t		 connecting;	/* connect(2) in progress */
 	uint8_t		 dead;		/* closed; memory recycled soon */
 };
@@ -46,6 +44,9 @@ struct server_rt {
 	int		 current;	/* smooth weighted round robin */
 	struct shm_server *health;	/* its slot of the health table */
 	uint64_t	 id;		/* for the sticky cookie */
+	SSL_SESSION	*session;	/* TLS: to resume with, or NULL */
+	char		 tls_name[256];	/* TLS: the name its certificate
+					   must have */
 	char		 name[ADDR_TEXT_MAX];	/* for logs */
 };
 

@@ -22,6 +22,7 @@
 #include "proxy.h"
 #include "tunnel.h"
 #include "sock.h"
+#include "tls.h"
 
 static void	get_connection(struct exchange *x);
 static void	try_failed(struct exchange *x, uint32_t kind, unsigned status,
@@ -425,7 +426,7 @@ get_connection(struct exchange *x)
 		}
 	}
 	x->out_sent = 0;
-	if (x->up->connecting) {
+	if (x->up->connecting || x->up->k.handshake) {
 		x->state = X_CONNECT;
 		up_timer(x, &x->srv->up->tq_connect);
 		return;
@@ -437,19 +438,34 @@ get_connection(struct exchange *x)
 static int
 wait_connect(struct exchange *x)
 {
-	static char	why[128];
-	int		err;
+	static char	why[300];
+	bool		plain;
+	int		err, rc;
 
-	if (!x->up->writable && !x->up->readable)
-		return PT_AGAIN;
-	if ((err = sock_connect_result(x->up->io.fd)) != 0) {
-		snprintf(why, sizeof(why), "connect failed: %s",
-		    strerror(err));
-		try_failed(x, NEXT_ERROR, 502, why);
-		return -1;
+	if (x->up->connecting) {
+		if (!x->up->k.writable && !x->up->k.readable)
+			return PT_AGAIN;
+		if ((err = sock_connect_result(x->up->k.io.fd)) != 0) {
+			snprintf(why, sizeof(why), "connect failed: %s",
+			    strerror(err));
+			try_failed(x, NEXT_ERROR, 502, why);
+			return -1;
+		}
+		x->up->connecting = 0;
+		x->up->k.writable = 1;
 	}
-	x->up->connecting = 0;
-	x->up->writable = 1;
+	/* The TLS handshake, within the same connect_timeout. */
+	if (x->up->k.handshake) {
+		if ((rc = io_handshake(&x->up->k, &plain)) == PT_AGAIN)
+			return PT_AGAIN;
+		if (rc == -1) {
+			snprintf(why, sizeof(why), "TLS handshake failed: %s",
+			    errno == ECONNRESET ? "closed by the server" :
+			    tls_error());
+			try_failed(x, NEXT_ERROR, 502, why);
+			return -1;
+		}
+	}
 	ev_timer_stop(&x->up->timer);
 	x->state = X_SEND;
 	return 0;
@@ -524,28 +540,22 @@ read_request_body(struct exchange *x)
 	struct buf	*in = c->in;
 	ssize_t		 n;
 
-	if (!c->readable) {
+	if (!c->k.readable) {
 		ev_timer_stop(&x->up->timer);
 		client_timer(c, &x->w->tq_body);
 		return PT_AGAIN;
 	}
 	/* Everything seen was sent: the room after the head is free. */
 	proxy_reclaim_body_room(x);
-	n = read(c->io.fd, buf_tail(in), buf_room(in));
+	n = io_read(&c->k, buf_tail(in), buf_room(in));
 	if (n > 0) {
-		if ((size_t)n < buf_room(in) && !c->rdhup)
-			c->readable = 0;
 		buf_commit(in, (uint32_t)n);
 		/* client_body_timeout runs between two reads */
 		ev_timer_stop(&c->timer);
 		return 0;
 	}
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-		c->readable = 0;
+	if (n == PT_AGAIN)
 		return PT_AGAIN;
-	}
-	if (n == -1 && errno == EINTR)
-		return 0;
 	log_warnx("%s: closed the connection while sending the request body",
 	    client_log_prefix(c));
 	c->eof = 1;
@@ -578,23 +588,17 @@ send_request(struct exchange *x)
 				return rc;
 			continue;
 		}
-		if (!x->up->writable) {
+		if (!x->up->k.writable) {
 			up_timer(x, &x->srv->up->tq_write);
 			return PT_AGAIN;
 		}
-		n = writev(x->up->io.fd, iov, 2);
+		n = io_writev(&x->up->k, iov, 2);
+		if (n == PT_AGAIN)
+			continue;
 		if (n == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				x->up->writable = 0;
-				continue;
-			}
-			if (errno == EINTR)
-				continue;
 			try_failed(x, NEXT_ERROR, 502, strerror(errno));
 			return -1;
 		}
-		if ((size_t)n < iov[0].iov_len + iov[1].iov_len)
-			x->up->writable = 0;
 		/* write_timeout runs between two writes, not over all */
 		ev_timer_stop(&x->up->timer);
 		if ((size_t)n >= iov[0].iov_len) {
@@ -639,22 +643,16 @@ proxy_read_upstream(struct exchange *x, int *err)
 	ssize_t n;
 
 	*err = 0;
-	if (!x->up->readable)
+	if (!x->up->k.readable)
 		return PT_AGAIN;
-	n = read(x->up->io.fd, buf_tail(x->uin), buf_room(x->uin));
+	n = io_read(&x->up->k, buf_tail(x->uin), buf_room(x->uin));
 	if (n > 0) {
-		if ((size_t)n < buf_room(x->uin) && !x->up->rdhup)
-			x->up->readable = 0;
 		buf_commit(x->uin, (uint32_t)n);
 		/* read_timeout runs between two reads, not over all */
 		ev_timer_stop(&x->up->timer);
 		return 0;
 	}
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-		x->up->readable = 0;
-		return PT_AGAIN;
-	}
-	if (n == -1 && errno == EINTR)
+	if (n == PT_AGAIN)
 		return PT_AGAIN;
 	*err = n == 0 ? 0 : errno;
 	return -1;
@@ -849,7 +847,7 @@ response_done(struct exchange *x)
 	    x->req_body_done &&
 	    /* nothing more may wait in the socket: no bytes past the body,
 	       no FIN seen, no read that filled the buffer */
-	    !x->resp_dirty && !x->up->rdhup && !x->up->readable;
+	    !x->resp_dirty && !x->up->k.rdhup && !x->up->k.readable;
 	proxy_release(x, reusable);
 	client_done(x);
 }

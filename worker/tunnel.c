@@ -55,7 +55,7 @@ tunnel_run(struct exchange *x)
 				} else
 					x->out_sent += (uint32_t)n;
 			}
-		} else if (x->up->readable) {
+		} else if (x->up->k.readable) {
 			buf_reset(x->uin);
 			rc = proxy_read_upstream(x, &err);
 			if (rc == -1)
@@ -64,33 +64,26 @@ tunnel_run(struct exchange *x)
 		}
 		/* client -> upstream */
 		if (in->end > x->body_off) {
-			if (x->up->writable) {
-				n = write(x->up->io.fd, in->data + x->body_off,
-				    in->end - x->body_off);
-				if (n == -1 && errno != EAGAIN &&
-				    errno != EWOULDBLOCK && errno != EINTR)
+			if (x->up->k.writable) {
+				iov[0].iov_base = in->data + x->body_off;
+				iov[0].iov_len = in->end - x->body_off;
+				n = io_writev(&x->up->k, iov, 1);
+				if (n == -1)
 					return tunnel_end(x);
-				if (n < (ssize_t)(in->end - x->body_off))
-					x->up->writable = 0;
 				if (n > 0) {
 					x->body_off += (uint32_t)n;
 					progress = true;
 				}
 			}
-		} else if (c->readable) {
+		} else if (c->k.readable) {
 			proxy_reclaim_body_room(x);
-			n = read(c->io.fd, buf_tail(in), buf_room(in));
-			if (n == 0 || (n == -1 && errno != EAGAIN &&
-			    errno != EWOULDBLOCK && errno != EINTR))
+			n = io_read(&c->k, buf_tail(in), buf_room(in));
+			if (n == 0 || n == -1)
 				return tunnel_end(x);
 			if (n > 0) {
-				if ((size_t)n < buf_room(in) &&
-				    !c->rdhup)
-					c->readable = 0;
 				buf_commit(in, (uint32_t)n);
 				progress = true;
-			} else
-				c->readable = 0;
+			}
 		}
 	} while (progress);
 	/* tunnel_timeout counts from the last byte that moved. */

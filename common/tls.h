@@ -1,0 +1,83 @@
+/*
+ * tls.h: TLS with OpenSSL: the contexts of a listener (certificates
+ * chosen by SNI, protocols, client certificates, OCSP stapling, session
+ * tickets) and of an upstream (Portico as the client: verification,
+ * SNI, a client certificate, session reuse).
+ *
+ * Contexts are built when the config is loaded (tls_server_new(),
+ * tls_client_new()), by the master, which can read the key files; the
+ * workers inherit them when they fork.  A reload loads new ones.
+ *
+ * Session tickets are sealed with keys that every worker shares: the
+ * master creates them in an anonymous shared mapping (tls_keys_create())
+ * before it forks, and replaces the older one every ticket_key_lifetime
+ * (tls_keys_rotate()).  A ticket sealed by one worker opens in another;
+ * a key seals tickets for one lifetime and opens them for one more.  The
+ * mapping is never in a file: no other process can read the keys.
+ */
+#ifndef TLS_H
+#define TLS_H
+
+#include <openssl/ssl.h>
+
+#include "config.h"
+
+/* Defaults: forward secrecy and AEAD only, for TLS 1.2. */
+#define TLS_DEFAULT_CIPHERS	"ECDHE+AESGCM:ECDHE+CHACHA20"
+#define TLS_DEFAULT_GROUPS	"X25519:P-256:P-384"
+
+/* tls_protocol(): TLS1_2_VERSION for "TLSv1.2", ...; 0 if unknown. */
+int	tls_protocol(const char *name);
+
+/*
+ * tls_server_new(): the contexts of a listener's tls group.  NULL when a
+ * file or setting is refused: err says why (with OpenSSL's reason), and
+ * *line is the config line it concerns.
+ */
+struct tls_server *tls_server_new(const struct config_tls *t, char *err,
+	    size_t errlen, int *line);
+void	tls_server_free(struct tls_server *ts);
+
+/* tls_server_ssl(): a new server connection's SSL, or NULL. */
+SSL	*tls_server_ssl(struct tls_server *ts);
+
+/* tls_client_new(), tls_client_free(): an upstream's context. */
+struct tls_client *tls_client_new(const struct config_upstream_tls *t,
+	    char *err, size_t errlen);
+void	tls_client_free(struct tls_client *tc);
+
+/*
+ * tls_client_ssl(): a new connection to a server whose certificate must
+ * name host (a DNS name or an IP address; a DNS name is sent as SNI when
+ * sni is set), or NULL.  session, if not NULL, is offered for resumption.
+ */
+SSL	*tls_client_ssl(struct tls_client *tc, const char *host, bool sni,
+	    SSL_SESSION *session);
+
+/*
+ * tls_client_on_session(): fn is called with each new session the
+ * servers of tc give (to keep for the next connection); it returns 1
+ * when it keeps the session, 0 otherwise.
+ */
+void	tls_client_on_session(struct tls_client *tc,
+	    int (*fn)(SSL *ssl, SSL_SESSION *session));
+
+/*
+ * tls_peer(): for the headers to the origin: "SUCCESS" and the client
+ * certificate's subject (RFC 2253) in subject, or "NONE" without one.
+ */
+const char *tls_peer(SSL *ssl, char *subject, size_t len);
+
+/* tls_error(): OpenSSL's reason for the last failure, and the queue
+   emptied (so that it says nothing about the next connection). */
+const char *tls_error(void);
+
+/* tls_keys_create(): the shared ticket keys (the master, before it
+   forks); -1 if it cannot map them. */
+int	tls_keys_create(void);
+
+/* tls_keys_rotate(): a new key when the current one is lifetime_ms old;
+   returns the ms until the next rotation is due. */
+int	tls_keys_rotate(uint32_t lifetime_ms);
+
+#endif /* TLS_H */
