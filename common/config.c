@@ -120,7 +120,7 @@ static conftab_set_fn set_workers, check_account, check_format,
     set_server_address, check_upstream_name, check_hosts, check_route_path,
     set_route_upstream, set_hash_key, check_cookie_name, set_next_upstream,
     set_check_status, check_regex, set_admin_address, set_admin_allow,
-    set_protocols, check_hsts;
+    set_protocols, check_hsts, note_verify_line;
 static conftab_check_fn end_top, end_upstream, end_health, end_site,
     end_route, end_return, end_tls, end_upstream_tls;
 
@@ -242,7 +242,8 @@ static const struct conftab_setting tls_settings[] = {
 	STR("ciphers", ciphers, TLS_DEFAULT_CIPHERS, 0, NULL),
 	STR("ciphersuites", ciphersuites, NULL, 0, NULL),
 	STR("groups", groups, TLS_DEFAULT_GROUPS, 0, NULL),
-	ENUM("client_verify", client_verify, "off", verify_modes),
+	{ .name = "client_verify", .kind = CONFTAB_ENUM, .def = "off",
+	  .words = verify_modes, .fn = note_verify_line, F(client_verify) },
 	STR("client_ca", client_ca, NULL, 0, NULL),
 	BOOL("session_tickets", session_tickets, "true"),
 };
@@ -943,6 +944,16 @@ set_protocols(struct conftab *ct, const struct conftab_setting *s,
 	}
 }
 
+/* The line of client_verify, for end_tls() to name. */
+static void
+note_verify_line(struct conftab *ct, const struct conftab_setting *s,
+    const struct conftab_val *v, void *obj)
+{
+	(void)s;
+	(void)v;
+	((struct config_tls *)obj)->verify_line = ct->line;
+}
+
 /* hsts = "max-age=N[; includeSubDomains][; preload]": sent as it is,
    so it must be a header value and begin with max-age. */
 static void
@@ -971,6 +982,7 @@ end_tls(struct conftab *ct, void *obj)
 	int			 line;
 
 	if (t->client_verify != VERIFY_OFF && t->client_ca == NULL) {
+		ct->line = t->verify_line;
 		conftab_errorf(ct, "client_verify \"%s\" needs client_ca",
 		    verify_modes[t->client_verify]);
 		return;

@@ -54,6 +54,7 @@ struct config_tls {
 	char		*ciphersuites;	/* TLS 1.3 */
 	char		*groups;
 	enum config_verify client_verify;
+	int		 verify_line;	/* where client_verify was set */
 	char		*client_ca;
 	bool		 session_tickets;
 	struct tls_server *rt;

@@ -615,6 +615,8 @@ set_enum(struct conftab *ct, const struct conftab_setting *s,
 		if (v->type == CONFIG_TYPE_STRING &&
 		    strcmp(v->s, s->words[i]) == 0) {
 			store_uint((char *)obj + s->off, s->width, i);
+			if (s->fn != NULL)
+				s->fn(ct, s, v, obj);
 			return;
 		}
 		if (len < sizeof(words))	/* else the list is cut short */

@@ -80,7 +80,8 @@ typedef void conftab_check_fn(struct conftab *, void *obj);
 /*
  * One setting of a table.
  * fn: for CONFTAB_STR, called once the copy is stored, to check or convert
- * it; for CONFTAB_STRV, once the array is stored; for CONFTAB_CUSTOM, it
+ * it; for CONFTAB_STRV, once the array is stored; for CONFTAB_ENUM, once
+ * the word is known; for CONFTAB_CUSTOM, it
  * does it all (and def, min and max are its own to read).
  */
 struct conftab_setting {

@@ -31,6 +31,10 @@ sock_listen(const struct addr *a, unsigned backlog)
 	/* Wake a worker only when the request has arrived: it reads at
 	   once instead of waiting one more turn of its loop. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &on, sizeof(on));
+	/* Accepted connections inherit it: a TLS server writes a session
+	   ticket and then the response, and Nagle would hold the response
+	   until the client acknowledges the ticket (40 ms of delayed ACK). */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	return fd;
 fail:
 	{

@@ -330,7 +330,7 @@ ticket_mac(EVP_MAC_CTX *hctx, unsigned char *key)
 /*
  * OpenSSL's ticket callback (TLS 1.2 tickets and TLS 1.3 resumption
  * alike): seal with the current key; open with either, and ask for a
- * fresh ticket when it was the older one.
+ * fresh ticket when it was the older one, and always in TLS 1.3.
  */
 static int
 ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
@@ -340,7 +340,6 @@ ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
 	unsigned	cur, i;
 	int		rc = 0;
 
-	(void)ssl;
 	if (shared_keys == NULL)
 		return 0;
 	read_keys(keys, &cur);
@@ -360,8 +359,10 @@ ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
 			    keys[i].aes, iv) || !ticket_mac(hctx,
 			    keys[i].hmac))
 				rc = -1;
-			else
-				rc = i == cur ? 1 : 2;
+			else	/* TLS 1.3: a ticket is for one use; a fresh
+				   one keeps the client able to resume */
+				rc = i == cur && SSL_version(ssl) !=
+				    TLS1_3_VERSION ? 1 : 2;
 			break;
 		}
 	}

@@ -203,8 +203,12 @@ client_io(struct ev_io *io, uint32_t events)
 	if (c->lingering) {
 		if (c->k.readable)
 			linger_read(c);
-	} else if (c->k.handshake)
-		handshake(c);
+	} else if (c->k.handshake) {
+		/* Only when what it waited for came (not the first
+		   EPOLLOUT of a new socket while it waits to read). */
+		if (c->k.readable && c->k.writable)
+			handshake(c);
+	}
 	else if (c->x != NULL)
 		client_run(c->x);
 	else if (c->k.readable)
