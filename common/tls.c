@@ -936,6 +936,25 @@ tls_client_free(struct tls_client *tc)
 	free(tc);
 }
 
+/* tls_client_name(): see tls.h.  "[::1]:443" is "::1". */
+const char *
+tls_client_name(const struct config_upstream_tls *t, const char *address,
+    char *buf, size_t len)
+{
+	const char *a = address, *end;
+
+	if (t->name != NULL) {
+		snprintf(buf, len, "%s", t->name);
+		return buf;
+	}
+	if (a[0] == '[' && (end = strchr(a, ']')) != NULL)
+		a++;
+	else if ((end = strrchr(a, ':')) == NULL)
+		end = a + strlen(a);
+	snprintf(buf, len, "%.*s", (int)(end - a), a);
+	return buf;
+}
+
 /* tls_client_on_session(): see tls.h. */
 void
 tls_client_on_session(struct tls_client *tc,

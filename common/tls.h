@@ -55,6 +55,13 @@ SSL	*tls_client_ssl(struct tls_client *tc, const char *host, bool sni,
 	    SSL_SESSION *session);
 
 /*
+ * tls_client_name(): the name a server at address (as written) must
+ * have in its certificate: t->name, or the host of the address; in buf.
+ */
+const char *tls_client_name(const struct config_upstream_tls *t,
+	    const char *address, char *buf, size_t len);
+
+/*
  * tls_client_on_session(): fn is called with each new session the
  * servers of tc give (to keep for the next connection); it returns 1
  * when it keeps the session, 0 otherwise.

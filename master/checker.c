@@ -34,9 +34,11 @@
 
 #include "ev.h"
 #include "http1.h"
+#include "io.h"
 #include "log.h"
 #include "role.h"
 #include "sock.h"
+#include "tls.h"
 
 #define CHECK_HEAD	4096		/* a response head must fit */
 #define CHECK_BODY	(16 * 1024)	/* body bytes health.body sees */
@@ -46,7 +48,7 @@
 struct checker;
 
 struct check {
-	struct ev_io	 io;		/* fd -1 between checks */
+	struct conn	 c;		/* first; fd -1 between checks */
 	struct ev_timer	 timer;		/* next check, or its timeout */
 	struct checker	*ck;
 	const struct config_upstream *up;
@@ -56,6 +58,7 @@ struct check {
 	pcre2_code	*re;		/* health.body, or NULL */
 	pcre2_match_data *md;
 	uint64_t	 started;	/* ms, loop clock */
+	bool		 connecting;	/* connect(2) in progress */
 	unsigned	 status;	/* of the head, while the body comes */
 	size_t		 sent, len, head_len, size;
 	char		*buf;		/* size bytes */
@@ -92,10 +95,9 @@ check_done(struct check *k, bool ok, const char *fmt, ...)
 	char			 result[sizeof(s->result)];
 	va_list			 ap;
 
-	if (k->io.fd != -1) {
-		(void)ev_del(k->ck->loop, &k->io);
-		close(k->io.fd);
-		k->io.fd = -1;
+	if (k->c.io.fd != -1) {
+		(void)ev_del(k->ck->loop, &k->c.io);
+		io_close(&k->c, false);
 	}
 	va_start(ap, fmt);
 	vsnprintf(result, sizeof(result), fmt, ap);
@@ -181,13 +183,12 @@ check_read(struct check *k)
 	int			rc;
 
 	for (;;) {
-		n = read(k->io.fd, k->buf + k->len, k->size - k->len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN)
+		n = io_read(&k->c, k->buf + k->len, k->size - k->len);
+		if (n == PT_AGAIN)
 			return;
 		if (n == -1) {
-			check_done(k, false, "read: %s", strerror(errno));
+			check_done(k, false, "read: %s", errno == EPROTO ?
+			    tls_error() : strerror(errno));
 			return;
 		}
 		if (n == 0) {
@@ -205,7 +206,7 @@ check_read(struct check *k)
 			else if (k->len == k->size)
 				check_done(k, false, "HTTP %u, body does not "
 				    "match", k->status);
-			if (k->io.fd == -1 || k->len == k->size)
+			if (k->c.io.fd == -1 || k->len == k->size)
 				return;
 			continue;
 		}
@@ -220,7 +221,7 @@ check_read(struct check *k)
 			return;
 		}
 		check_head(k, &msg);
-		if (k->io.fd == -1)
+		if (k->c.io.fd == -1)
 			return;
 	}
 }
@@ -229,8 +230,9 @@ static void
 check_io(struct ev_io *io, uint32_t events)
 {
 	struct check	*k = (struct check *)io;
+	struct iovec	 iov;
 	ssize_t		 n;
-	int		 err;
+	int		 err, rc;
 
 	if (io->fd == -1)	/* timed out earlier in this turn */
 		return;
@@ -245,15 +247,33 @@ check_io(struct ev_io *io, uint32_t events)
 			    k->started));
 		return;
 	}
-	if (k->sent < k->len) {
-		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+	io_events(&k->c, events);
+	if (k->connecting) {
+		if (!k->c.writable)
 			return;
-		if (k->sent == 0 && (err = sock_connect_result(io->fd)) != 0) {
+		if ((err = sock_connect_result(io->fd)) != 0) {
 			check_done(k, false, "connect: %s", strerror(err));
 			return;
 		}
-		n = write(io->fd, k->buf + k->sent, k->len - k->sent);
-		if (n == -1 && errno == EAGAIN)
+		k->connecting = false;
+	}
+	/* An upstream with tls is checked over TLS, as it is used. */
+	if (k->c.handshake) {
+		bool plain;
+
+		if ((rc = io_handshake(&k->c, &plain)) == PT_AGAIN)
+			return;
+		if (rc == -1) {
+			check_done(k, false, "TLS handshake: %s",
+			    errno == ECONNRESET ? "closed by the server" :
+			    tls_error());
+			return;
+		}
+	}
+	if (k->sent < k->len) {
+		iov.iov_base = k->buf + k->sent;
+		iov.iov_len = k->len - k->sent;
+		if ((n = io_writev(&k->c, &iov, 1)) == PT_AGAIN)
 			return;
 		if (n == -1) {
 			check_done(k, false, "write: %s", strerror(errno));
@@ -290,16 +310,34 @@ check_start(struct ev_timer *t)
 	k->sent = 0;
 	k->status = 0;
 	k->head_len = 0;
-	if ((k->io.fd = sock_connect(&k->srv->addr, &in_progress)) == -1) {
+	memset(&k->c, 0, sizeof(k->c));
+	k->c.io.fn = check_io;
+	if ((k->c.io.fd = sock_connect(&k->srv->addr, &in_progress)) == -1) {
 		check_done(k, false, "connect: %s", strerror(errno));
 		return;
 	}
-	if (ev_add(k->ck->loop, &k->io) == -1) {
+	k->connecting = in_progress;
+	k->c.readable = k->c.writable = !in_progress;
+	if (k->up->tls != NULL && k->up->health.type == CHECK_HTTP) {
+		char	 name[256];
+		SSL	*ssl;
+
+		tls_client_name(k->up->tls, k->srv->address, name,
+		    sizeof(name));
+		if ((ssl = tls_client_ssl(k->up->tls->rt, name,
+		    k->up->tls->sni, NULL)) == NULL ||
+		    io_tls(&k->c, ssl) == -1) {
+			SSL_free(k->c.ssl == NULL ? ssl : NULL);
+			check_done(k, false, "TLS: %s", tls_error());
+			return;
+		}
+	}
+	if (ev_add(k->ck->loop, &k->c.io) == -1) {
 		check_done(k, false, "epoll_ctl: %s", strerror(errno));
 		return;
 	}
 	if (!in_progress)
-		check_io(&k->io, EPOLLOUT);
+		check_io(&k->c.io, EPOLLOUT);
 }
 
 /* The first check of a server waits a random step of the jitter. */
@@ -348,8 +386,8 @@ checker_init(struct checker *ck, const struct role_ctx *ctx)
 		for (i = 0; i < up->nservers; i++) {
 			struct check *k = &ck->checks[ck->nchecks++];
 
-			k->io.fd = -1;
-			k->io.fn = check_io;
+			k->c.io.fd = -1;
+			k->c.io.fn = check_io;
 			k->ck = ck;
 			k->up = up;
 			k->srv = &up->servers[i];

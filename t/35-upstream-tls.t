@@ -101,6 +101,10 @@ my %up = (
 	withcert => [$p2, qq|ca = "$d/ca.pem"; name = "origin.test"; certificate = "$d/client.pem"; key = "$d/client.key";|],
 	othercert => [$p2, qq|ca = "$d/ca.pem"; name = "origin.test"; certificate = "$d/intruder.pem"; key = "$d/intruder.key";|],
 	nopool => [$p1, qq|ca = "$d/ca.pem"; name = "origin.test";|, 'keepalive = 0;'],
+	checked => [$p1, qq|ca = "$d/ca.pem"; name = "origin.test";|,
+	    'health = { path = "/health"; interval = "200ms"; rise = 1; fall = 1; };'],
+	checkbad => [$p1, qq|ca = "$d/ca.pem"; name = "wrong.test";|,
+	    'health = { path = "/health"; interval = "200ms"; rise = 1; fall = 1; };'],
 );
 my $ups = join ",\n", map { my ($port, $tls, $x) = @{$up{$_}};
     qq|  { name = "$_"; ${\($x // '')} tls = { $tls };\n    servers = ( { address = "127.0.0.1:$port"; } ); }| }
@@ -118,10 +122,10 @@ $routes ); } );
 EOF
 my $started = eval { $t->write_config($conf)->run; 1 };
 my $why = $@;
-plan tests => 22;
+plan tests => 24;
 ok($started, 'portico starts with TLS upstreams') or diag($why);
 SKIP: {
-skip 'portico did not start', 18 unless $started;
+skip 'portico did not start', 20 unless $started;
 
 # log_since(OFFSET): the error log from OFFSET on.
 sub log_since { substr($t->error_log, $_[0]) }
@@ -172,6 +176,16 @@ for my $i (1 .. 5) {
 }
 is(scalar keys %nconn, 5, 'keepalive = 0: each request on its own origin connection');
 is("@reused[1..4]", '1 1 1 1', '... and the 2nd and later resume the TLS session (first: ' . $reused[0] . ')');
+# Health checks of a TLS upstream go over TLS, verified as requests are.
+my $st;
+wait_until(sub { $st = $t->status; $st && ($st->{servers}{"checked 127.0.0.1:$p1"}{checks} // 0) >= 2
+    && ($st->{servers}{"checkbad 127.0.0.1:$p1"}{checks} // 0) >= 2 }, timeout => 5);
+my $ck = $st->{servers}{"checked 127.0.0.1:$p1"} // {};
+is("$ck->{state}: $ck->{last}" =~ s/ in \d+ ms//r, 'up: HTTP 200',
+    'an http health check of a TLS upstream is made over TLS: up, HTTP 200') or diag($st->{text});
+$ck = $st->{servers}{"checkbad 127.0.0.1:$p1"} // {};
+like("$ck->{state}: $ck->{last}", qr/^down: TLS handshake: .*verif/i,
+    '... and with the wrong name, down: the handshake fails verification') or diag($st->{text});
 ok(kill(0, $t->pid), 'portico is still running');
 my $m = $t->get('/good/last');
 is($m->{status}, 200, '... and serves');

@@ -13,24 +13,6 @@
 #include "sock.h"
 #include "tls.h"
 
-/* The name a server's certificate must have: the upstream's tls.name,
-   or the host of the server's address as written. */
-static void
-tls_name(struct server_rt *s, const struct config_upstream_tls *t)
-{
-	const char	*a = s->cf->address, *end;
-
-	if (t->name != NULL) {
-		snprintf(s->tls_name, sizeof(s->tls_name), "%s", t->name);
-		return;
-	}
-	if (a[0] == '[' && (end = strchr(a, ']')) != NULL)
-		a++;
-	else if ((end = strrchr(a, ':')) == NULL)
-		end = a + strlen(a);
-	snprintf(s->tls_name, sizeof(s->tls_name), "%.*s", (int)(end - a), a);
-}
-
 /* A new session from a server: the next connection to it resumes it. */
 static int
 keep_session(SSL *ssl, SSL_SESSION *session)
@@ -77,7 +59,8 @@ pool_init(struct pool *p, struct ev_loop *loop, const struct config *cf,
 			s->id = shm_server_key(cu->name, s->cf->address);
 			addr_format(&s->cf->addr, s->name, sizeof(s->name));
 			if (cu->tls != NULL)
-				tls_name(s, cu->tls);
+				tls_client_name(cu->tls, s->cf->address,
+				    s->tls_name, sizeof(s->tls_name));
 		}
 		if (cu->tls != NULL)
 			tls_client_on_session(cu->tls->rt, keep_session);

@@ -1,5 +1,6 @@
 /*
- * io.c: reads and writes of a connection, plain or TLS.  See io.h.
+ * io.c: reads and writes of a connection, plain or TLS: the workers'
+ * clients and upstreams, and the checker's checks.  See io.h.
  *
  * OpenSSL reads and writes the socket through a BIO of ours: the same
  * read(2) and send(2) as plain connections, and it notes whether a read
