@@ -126,7 +126,8 @@ static conftab_check_fn end_top, end_upstream, end_health, end_site,
 
 static const struct conftab_table proxy_headers_group, access_log_group,
     cache_group, admin_group, listener_group, tls_group, cert_group,
-    upstream_group, upstream_tls_group, server_group, health_group, site_group, route_group, return_group;
+    upstream_group, upstream_tls_group, server_group, health_group,
+    site_group, route_group, return_group;
 
 /*
  * The top level: the processes, then the limits and timeouts of the
@@ -916,7 +917,6 @@ end_health(struct conftab *ct, void *obj)
 	h->enabled = true;
 }
 
-/* Routes match in order: a second route with the same path is dead. */
 /*
  * protocols = [ "TLSv1.2", "TLSv1.3" ]: the range they span.  Older
  * versions are not offered: OpenSSL 3 refuses them at its default
@@ -988,7 +988,8 @@ end_tls(struct conftab *ct, void *obj)
 		return;
 	}
 	for (i = 0; i < t->ncerts; i++)
-		if (t->certs[i].certificate == NULL || t->certs[i].key == NULL ||
+		if (t->certs[i].certificate == NULL ||
+		    t->certs[i].key == NULL ||
 		    readable(t->certs[i].certificate) == -1 ||
 		    readable(t->certs[i].key) == -1 ||
 		    (t->certs[i].ocsp != NULL &&
@@ -1016,6 +1017,7 @@ end_upstream_tls(struct conftab *ct, void *obj)
 		conftab_errorf(ct, "%s", err);
 }
 
+/* Routes match in order: a second route with the same path is dead. */
 static void
 end_site(struct conftab *ct, void *obj)
 {
@@ -1147,6 +1149,11 @@ end_top(struct conftab *ct, void *obj)
 	unsigned		 i;
 	size_t			 k;
 
+	for (i = 0; i < cf->nlisteners; i++)
+		if (cf->listeners[i].tls != NULL &&
+		    cf->listeners[i].tls->rt != NULL)
+			tls_server_lifetime(cf->listeners[i].tls->rt,
+			    cf->ticket_key_lifetime_ms);
 	/* The arrays are final now: routes can point at their site. */
 	for (i = 0; i < cf->nsites; i++)
 		for (k = 0; k < cf->sites[i].nroutes; k++)

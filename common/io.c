@@ -94,11 +94,15 @@ io_tls(struct conn *k, SSL *ssl)
 		    !BIO_meth_set_read(bio_method, bio_read) ||
 		    !BIO_meth_set_write(bio_method, bio_write) ||
 		    !BIO_meth_set_ctrl(bio_method, bio_ctrl) ||
-		    !BIO_meth_set_create(bio_method, bio_create))
+		    !BIO_meth_set_create(bio_method, bio_create)) {
+			SSL_free(ssl);
 			return -1;
+		}
 	}
-	if ((b = BIO_new(bio_method)) == NULL)
+	if ((b = BIO_new(bio_method)) == NULL) {
+		SSL_free(ssl);
 		return -1;
+	}
 	BIO_set_data(b, k);
 	SSL_set_bio(ssl, b, b);
 	k->ssl = ssl;
@@ -141,6 +145,7 @@ io_read(struct conn *k, void *buf, size_t len)
 	size_t	got;
 
 	if (k->ssl != NULL) {
+		ERR_clear_error();
 		errno = 0;
 		if (SSL_read_ex(k->ssl, buf, len, &got)) {
 			if (k->drained && !SSL_has_pending(k->ssl))
@@ -203,6 +208,7 @@ tls_writev(struct conn *k, const struct iovec *iov, int n, size_t want)
 	while (done < want) {
 		chunk = pt_min(want - done, sizeof(tmp));
 		p = span(iov, n, done, chunk, tmp);
+		ERR_clear_error();
 		errno = 0;
 		if (!SSL_write_ex(k->ssl, p, chunk, &w)) {
 			rc = tls_failed(k, SSL_get_error(k->ssl, 0));
@@ -253,6 +259,7 @@ io_handshake(struct conn *k, bool *plain)
 	int r, e;
 
 	*plain = false;
+	ERR_clear_error();
 	errno = 0;
 	if ((r = SSL_do_handshake(k->ssl)) == 1) {
 		k->handshake = 0;
@@ -268,14 +275,24 @@ io_handshake(struct conn *k, bool *plain)
 	return -1;
 }
 
+/* io_shutdown(): see io.h. */
+void
+io_shutdown(struct conn *k)
+{
+	if (k->ssl != NULL && !k->handshake &&
+	    !(SSL_get_shutdown(k->ssl) & SSL_SENT_SHUTDOWN)) {
+		(void)SSL_shutdown(k->ssl);
+		ERR_clear_error();
+	}
+}
+
 /* io_close(): see io.h. */
 void
 io_close(struct conn *k, bool notify)
 {
 	if (k->ssl != NULL) {
-		if (notify && !k->handshake && !k->rdhup &&
-		    !(SSL_get_shutdown(k->ssl) & SSL_SENT_SHUTDOWN))
-			(void)SSL_shutdown(k->ssl);
+		if (notify && !k->rdhup)
+			io_shutdown(k);
 		/* Without this, OpenSSL takes a connection closed without
 		   close_notify for a broken session and forgets it: an
 		   origin could not be resumed after a close of its own. */

@@ -46,7 +46,7 @@ ssize_t	io_read(struct conn *k, void *buf, size_t len);
  */
 ssize_t	io_writev(struct conn *k, const struct iovec *iov, int n);
 
-/* io_tls(): make k a TLS connection with ssl (0), or -1. */
+/* io_tls(): make k a TLS connection with ssl (0), or -1 (ssl freed). */
 int	io_tls(struct conn *k, SSL *ssl);
 
 /*
@@ -55,6 +55,9 @@ int	io_tls(struct conn *k, SSL *ssl);
  * when the peer spoke plain HTTP; the reason is tls_error()).
  */
 int	io_handshake(struct conn *k, bool *plain);
+
+/* io_shutdown(): say close_notify, once, if k is TLS and established. */
+void	io_shutdown(struct conn *k);
 
 /* io_close(): close k (its SSL too; a TLS connection that finished its
    handshake says close_notify first, when notify). */

@@ -23,24 +23,20 @@
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
-#include <openssl/ocsp.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
 #include "log.h"
+#include "ocsp.h"
+#include "tickets.h"
 #include "tls.h"
-
-#define OCSP_MAX	(64 * 1024)	/* bytes of a stapled response */
 
 /* One certificate of a listener, and what is stapled for it. */
 struct tls_cert {
 	const struct config_tls_cert *cf;
 	X509		*leaf;
 	X509		*issuer;	/* the first of its chain, or NULL */
-	unsigned char	*ocsp;		/* DER, or NULL */
-	long		 ocsp_len;
-	struct stat	 ocsp_st;	/* of the file when it was read */
-	time_t		 ocsp_checked;	/* second of the last stat() */
+	struct ocsp	 ocsp;		/* path NULL: no stapling */
 };
 
 /* A name a certificate answers for, and the context that has it. */
@@ -63,21 +59,6 @@ struct tls_client {
 	int		(*on_session)(SSL *, SSL_SESSION *);
 };
 
-/* The ticket keys, in memory the master maps shared before it forks. */
-struct tls_key {
-	unsigned char	 name[16];
-	unsigned char	 aes[32];
-	unsigned char	 hmac[32];
-	int64_t		 created;	/* ms, CLOCK_MONOTONIC */
-};
-
-struct tls_keys {
-	uint32_t	 seq;		/* odd while the master writes */
-	uint32_t	 cur;		/* keys[cur] seals, the other opens */
-	struct tls_key	 keys[2];
-};
-
-static struct tls_keys *shared_keys;	/* inherited by the workers */
 static int		 ex_client = -1;	/* SSL_CTX ex_data index */
 
 /* ------------------------------------------------------------ errors -- */
@@ -228,148 +209,6 @@ set_common(SSL_CTX *ctx, const struct config_protocols *p,
 	return 0;
 }
 
-/* ------------------------------------------------------ ticket keys -- */
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int
-new_key(struct tls_key *k)
-{
-	if (RAND_bytes(k->name, sizeof(k->name)) != 1 ||
-	    RAND_bytes(k->aes, sizeof(k->aes)) != 1 ||
-	    RAND_bytes(k->hmac, sizeof(k->hmac)) != 1)
-		return -1;
-	k->created = mono_ms();
-	return 0;
-}
-
-/* tls_keys_create(): see tls.h. */
-int
-tls_keys_create(void)
-{
-	void *p;
-
-	if (shared_keys != NULL)
-		return 0;
-	p = mmap(NULL, sizeof(*shared_keys), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return -1;
-	shared_keys = p;
-	memset(shared_keys, 0, sizeof(*shared_keys));
-	if (new_key(&shared_keys->keys[0]) == -1 ||
-	    new_key(&shared_keys->keys[1]) == -1)
-		return -1;
-	return 0;
-}
-
-/* tls_keys_rotate(): see tls.h.  The older key is replaced and becomes
-   the one that seals; the one that sealed until now still opens. */
-int
-tls_keys_rotate(uint32_t lifetime_ms)
-{
-	struct tls_keys	*s = shared_keys;
-	struct tls_key	 k;
-	int64_t		 age;
-
-	if (s == NULL)
-		return -1;
-	age = mono_ms() - s->keys[s->cur].created;
-	if (age < (int64_t)lifetime_ms)
-		return (int)((int64_t)lifetime_ms - age);
-	if (new_key(&k) == -1) {
-		log_warnx("tls: no random bytes for a new ticket key");
-		return 1000;
-	}
-	__atomic_add_fetch(&s->seq, 1, __ATOMIC_RELEASE);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	s->keys[!s->cur] = k;
-	s->cur = !s->cur;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	__atomic_add_fetch(&s->seq, 1, __ATOMIC_RELEASE);
-	log_info("tls: new session ticket key");
-	return (int)lifetime_ms;
-}
-
-/* A consistent copy of both keys; *cur is the one that seals. */
-static void
-read_keys(struct tls_key keys[2], unsigned *cur)
-{
-	struct tls_keys	*s = shared_keys;
-	uint32_t	 seq;
-
-	do {
-		while ((seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE)) & 1)
-			;
-		memcpy(keys, s->keys, sizeof(s->keys));
-		*cur = s->cur;
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	} while (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != seq);
-}
-
-static int
-ticket_mac(EVP_MAC_CTX *hctx, unsigned char *key)
-{
-	OSSL_PARAM params[3];
-
-	params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY,
-	    key, 32);
-	params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-	    (char *)"SHA256", 0);
-	params[2] = OSSL_PARAM_construct_end();
-	return EVP_MAC_CTX_set_params(hctx, params);
-}
-
-/*
- * OpenSSL's ticket callback (TLS 1.2 tickets and TLS 1.3 resumption
- * alike): seal with the current key; open with either, and ask for a
- * fresh ticket when it was the older one, and always in TLS 1.3.
- */
-static int
-ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
-    EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
-{
-	struct tls_key	keys[2];
-	unsigned	cur, i;
-	int		rc = 0;
-
-	if (shared_keys == NULL)
-		return 0;
-	read_keys(keys, &cur);
-	if (enc) {
-		if (RAND_bytes(iv, EVP_MAX_IV_LENGTH) == 1 &&
-		    EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), NULL,
-		    keys[cur].aes, iv) && ticket_mac(hctx, keys[cur].hmac)) {
-			memcpy(name, keys[cur].name, 16);
-			rc = 1;
-		} else
-			rc = -1;
-	} else {
-		for (i = 0; i < 2; i++) {
-			if (memcmp(name, keys[i].name, 16) != 0)
-				continue;
-			if (!EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL,
-			    keys[i].aes, iv) || !ticket_mac(hctx,
-			    keys[i].hmac))
-				rc = -1;
-			else	/* TLS 1.3: a ticket is for one use; a fresh
-				   one keeps the client able to resume */
-				rc = i == cur && SSL_version(ssl) !=
-				    TLS1_3_VERSION ? 1 : 2;
-			break;
-		}
-	}
-	OPENSSL_cleanse(keys, sizeof(keys));
-	return rc;
-}
-
 /* ---------------------------------------------------------- listener -- */
 
 static int
@@ -395,6 +234,12 @@ add_name(struct tls_server *ts, const char *name, size_t len, SSL_CTX *ctx)
 	return 0;
 }
 
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* The DNS names of a certificate (its common name when it has none), as
    one "a|b|c" string in a sorted order, to compare sets of names. */
 static char *
@@ -414,7 +259,8 @@ cert_names(X509 *x)
 			continue;
 		if ((v = reallocarray(v, n + 1, sizeof(*v))) == NULL)
 			goto out;
-		v[n] = strndup((const char *)ASN1_STRING_get0_data(g->d.dNSName),
+		v[n] = strndup(
+		    (const char *)ASN1_STRING_get0_data(g->d.dNSName),
 		    (size_t)ASN1_STRING_length(g->d.dNSName));
 		if (v[n] == NULL)
 			goto out;
@@ -433,7 +279,7 @@ cert_names(X509 *x)
 			goto out;
 		size += strlen(v[n++]) + 1;
 	}
-	qsort(v, n, sizeof(*v), (int (*)(const void *, const void *))strcmp);
+	qsort(v, n, sizeof(*v), cmp_names);
 	if ((out = malloc(size)) == NULL)
 		goto out;
 	for (i = 0, p = out; i < n; i++) {
@@ -502,114 +348,7 @@ alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	    inlen) != OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_ALERT_FATAL;
 	*out = sel;
-	return 0;
-}
-
-/*
- * Check an OCSP response for cert: successful, for this certificate
- * (when its issuer is known), and saying "good".  NULL, or why not.
- */
-static const char *
-ocsp_check(const unsigned char *der, long len, const struct tls_cert *c)
-{
-	const unsigned char	*p = der;
-	OCSP_RESPONSE		*r;
-	OCSP_BASICRESP		*b = NULL;
-	OCSP_CERTID		*id = NULL;
-	const char		*why = NULL;
-	int			 st, reason;
-
-	if ((r = d2i_OCSP_RESPONSE(NULL, &p, len)) == NULL)
-		return "not a DER OCSP response";
-	if (OCSP_response_status(r) != OCSP_RESPONSE_STATUS_SUCCESSFUL)
-		why = "the response status is not successful";
-	else if ((b = OCSP_response_get1_basic(r)) == NULL)
-		why = "no basic response in it";
-	else if (c->issuer != NULL) {
-		id = OCSP_cert_to_id(NULL, c->leaf, c->issuer);
-		if (id == NULL || !OCSP_resp_find_status(b, id, &st, &reason,
-		    NULL, NULL, NULL))
-			why = "it is not about this certificate";
-		else if (st != V_OCSP_CERTSTATUS_GOOD)
-			why = st == V_OCSP_CERTSTATUS_REVOKED ?
-			    "it says the certificate is revoked" :
-			    "it says the certificate is unknown";
-	}
-	OCSP_CERTID_free(id);
-	OCSP_BASICRESP_free(b);
-	OCSP_RESPONSE_free(r);
-	ERR_clear_error();
-	return why;
-}
-
-/* Read and check c's OCSP file.  NULL, or why it was not taken. */
-static const char *
-ocsp_load(struct tls_cert *c)
-{
-	static char	 why[300];
-	unsigned char	*der;
-	struct stat	 st;
-	const char	*bad;
-	ssize_t		 n;
-	int		 fd;
-
-	if ((fd = open(c->cf->ocsp, O_RDONLY | O_CLOEXEC)) == -1 ||
-	    fstat(fd, &st) == -1) {
-		snprintf(why, sizeof(why), "cannot read: %s", strerror(errno));
-		if (fd != -1)
-			close(fd);
-		return why;
-	}
-	if (st.st_size <= 0 || st.st_size > OCSP_MAX) {
-		close(fd);
-		snprintf(why, sizeof(why), "%lld bytes, not 1 to %d",
-		    (long long)st.st_size, OCSP_MAX);
-		return why;
-	}
-	if ((der = malloc((size_t)st.st_size)) == NULL) {
-		close(fd);
-		return "out of memory";
-	}
-	n = read(fd, der, (size_t)st.st_size);
-	close(fd);
-	if (n != st.st_size) {
-		free(der);
-		return "short read";
-	}
-	if ((bad = ocsp_check(der, (long)n, c)) != NULL) {
-		free(der);
-		return bad;
-	}
-	free(c->ocsp);
-	c->ocsp = der;
-	c->ocsp_len = (long)n;
-	c->ocsp_st = st;
-	return NULL;
-}
-
-/* In a worker, at most once a second: a changed file is read again; a
-   bad one is logged and the last good response stays. */
-static void
-ocsp_refresh(struct tls_cert *c)
-{
-	struct stat	 st;
-	const char	*why;
-	time_t		 now = time(NULL);
-
-	if (now == c->ocsp_checked)
-		return;
-	c->ocsp_checked = now;
-	if (stat(c->cf->ocsp, &st) == -1 ||
-	    (st.st_mtim.tv_sec == c->ocsp_st.st_mtim.tv_sec &&
-	    st.st_mtim.tv_nsec == c->ocsp_st.st_mtim.tv_nsec &&
-	    st.st_size == c->ocsp_st.st_size && st.st_ino == c->ocsp_st.st_ino))
-		return;
-	if ((why = ocsp_load(c)) != NULL) {
-		c->ocsp_st = st;	/* said once per change */
-		log_warnx("tls: ocsp '%s': %s; the last good response stays",
-		    c->cf->ocsp, why);
-	} else
-		log_info("tls: ocsp '%s' read again", c->cf->ocsp);
+	return SSL_TLSEXT_ERR_OK;
 }
 
 /* The status request of a client: staple the certificate's response. */
@@ -618,22 +357,11 @@ ocsp_cb(SSL *ssl, void *arg)
 {
 	struct tls_server	*ts = arg;
 	X509			*x = SSL_get_certificate(ssl);
-	unsigned char		*copy;
 	unsigned		 i;
 
-	for (i = 0; i < ts->ncerts; i++) {
-		struct tls_cert *c = &ts->certs[i];
-
-		if (c->leaf != x || c->cf->ocsp == NULL)
-			continue;
-		ocsp_refresh(c);
-		if (c->ocsp == NULL ||
-		    (copy = OPENSSL_memdup(c->ocsp, (size_t)c->ocsp_len)) ==
-		    NULL)
-			return SSL_TLSEXT_ERR_NOACK;
-		SSL_set_tlsext_status_ocsp_resp(ssl, copy, c->ocsp_len);
-		return SSL_TLSEXT_ERR_OK;
-	}
+	for (i = 0; i < ts->ncerts; i++)
+		if (ts->certs[i].leaf == x && ts->certs[i].ocsp.path != NULL)
+			return ocsp_staple(ssl, &ts->certs[i].ocsp);
 	return SSL_TLSEXT_ERR_NOACK;
 }
 
@@ -664,10 +392,8 @@ server_ctx(struct tls_server *ts, const struct config_tls *t, char *err,
 	/* Sessions resume from tickets any worker can open; a per-process
 	   cache would only resume on the worker that made the session. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"portico",
-	    7);
 	if (t->session_tickets) {
-		SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb);
+		SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, tickets_cb);
 		SSL_CTX_set_num_tickets(ctx, 1);
 	} else {
 		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
@@ -694,6 +420,58 @@ server_ctx(struct tls_server *ts, const struct config_tls *t, char *err,
 fail:
 	SSL_CTX_free(ctx);
 	return NULL;
+}
+
+/*
+ * The session ID context of a listener: a session resumes only where it
+ * was made with the same trust.  Tickets open on every listener (the keys
+ * are shared), so without this a ticket from a listener that asks for no
+ * client certificate would resume on one that requires one.  It is a
+ * digest of what decides trust and identity: client_verify, the bytes of
+ * client_ca, and the names of the certificates; a reload that changes
+ * them makes older tickets useless.
+ */
+static int
+session_context(struct tls_server *ts, const struct config_tls *t,
+    char **sets, char *err, size_t len)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE], buf[4096];
+	unsigned int	 mdlen;
+	EVP_MD_CTX	*c;
+	FILE		*fp;
+	size_t		 n;
+	unsigned	 i;
+	int		 ok;
+
+	if ((c = EVP_MD_CTX_new()) == NULL)
+		goto fail;
+	ok = EVP_DigestInit_ex(c, EVP_sha256(), NULL) &&
+	    EVP_DigestUpdate(c, &t->client_verify, sizeof(t->client_verify));
+	for (i = 0; ok && i < ts->nctxs; i++)
+		ok = EVP_DigestUpdate(c, sets[i], strlen(sets[i]) + 1);
+	if (ok && t->client_ca != NULL) {
+		if ((fp = fopen(t->client_ca, "re")) == NULL) {
+			EVP_MD_CTX_free(c);
+			snprintf(err, len, "client_ca '%s': %s", t->client_ca,
+			    strerror(errno));
+			return -1;
+		}
+		while (ok && (n = fread(buf, 1, sizeof(buf), fp)) > 0)
+			ok = EVP_DigestUpdate(c, buf, n);
+		fclose(fp);
+	}
+	ok = ok && EVP_DigestFinal_ex(c, md, &mdlen);
+	EVP_MD_CTX_free(c);
+	if (!ok)
+		goto fail;
+	for (i = 0; i < ts->nctxs; i++)
+		if (!SSL_CTX_set_session_id_context(ts->ctxs[i], md,
+		    pt_min(mdlen, SSL_MAX_SID_CTX_LENGTH)))
+			goto fail;
+	return 0;
+fail:
+	snprintf(err, len, "tls: %s", tls_error());
+	return -1;
 }
 
 /* tls_server_new(): see tls.h. */
@@ -766,8 +544,10 @@ tls_server_new(const struct config_tls *t, char *err, size_t len, int *line)
 		if (cf->ocsp != NULL) {
 			const char *why;
 
-			c->ocsp_checked = time(NULL);
-			if ((why = ocsp_load(c)) != NULL) {
+			c->ocsp.path = cf->ocsp;
+			c->ocsp.leaf = c->leaf;
+			c->ocsp.issuer = c->issuer;
+			if ((why = ocsp_load(&c->ocsp)) != NULL) {
 				snprintf(err, len, "ocsp '%s': %s", cf->ocsp,
 				    why);
 				goto fail;
@@ -790,6 +570,8 @@ tls_server_new(const struct config_tls *t, char *err, size_t len, int *line)
 			p = bar + 1;
 		}
 	}
+	if (session_context(ts, t, sets, err, len) == -1)
+		goto fail;
 	SSL_CTX_set_tlsext_servername_callback(ts->ctxs[0], sni_cb);
 	SSL_CTX_set_tlsext_servername_arg(ts->ctxs[0], ts);
 	for (j = 0; j < t->ncerts; j++)
@@ -819,7 +601,7 @@ tls_server_free(struct tls_server *ts)
 	for (i = 0; ts->certs != NULL && i < ts->ncerts; i++) {
 		X509_free(ts->certs[i].leaf);
 		X509_free(ts->certs[i].issuer);
-		free(ts->certs[i].ocsp);
+		ocsp_free(&ts->certs[i].ocsp);
 	}
 	for (i = 0; i < ts->nnames; i++)
 		free(ts->names[i].name);
@@ -827,6 +609,18 @@ tls_server_free(struct tls_server *ts)
 	free(ts->certs);
 	free(ts->ctxs);
 	free(ts);
+}
+
+/* tls_server_lifetime(): see tls.h.  A session lives as long as the key
+   of its ticket may: two lifetimes. */
+void
+tls_server_lifetime(struct tls_server *ts, uint32_t ticket_key_ms)
+{
+	unsigned i;
+
+	for (i = 0; i < ts->nctxs; i++)
+		SSL_CTX_set_timeout(ts->ctxs[i], (long)(ticket_key_ms / 1000) *
+		    2);
 }
 
 /* tls_server_ssl(): see tls.h. */

@@ -8,12 +8,8 @@
  * tls_client_new()), by the master, which can read the key files; the
  * workers inherit them when they fork.  A reload loads new ones.
  *
- * Session tickets are sealed with keys that every worker shares: the
- * master creates them in an anonymous shared mapping (tls_keys_create())
- * before it forks, and replaces the older one every ticket_key_lifetime
- * (tls_keys_rotate()).  A ticket sealed by one worker opens in another;
- * a key seals tickets for one lifetime and opens them for one more.  The
- * mapping is never in a file: no other process can read the keys.
+ * Session tickets are sealed with keys that every worker shares
+ * (tickets.h).
  */
 #ifndef TLS_H
 #define TLS_H
@@ -37,6 +33,10 @@ int	tls_protocol(const char *name);
 struct tls_server *tls_server_new(const struct config_tls *t, char *err,
 	    size_t errlen, int *line);
 void	tls_server_free(struct tls_server *ts);
+
+/* tls_server_lifetime(): sessions resumable while their ticket's key is
+   kept, by ticket_key_lifetime. */
+void	tls_server_lifetime(struct tls_server *ts, uint32_t ticket_key_ms);
 
 /* tls_server_ssl(): a new server connection's SSL, or NULL. */
 SSL	*tls_server_ssl(struct tls_server *ts);
@@ -78,13 +78,5 @@ const char *tls_peer(SSL *ssl, char *subject, size_t len);
 /* tls_error(): OpenSSL's reason for the last failure, and the queue
    emptied (so that it says nothing about the next connection). */
 const char *tls_error(void);
-
-/* tls_keys_create(): the shared ticket keys (the master, before it
-   forks); -1 if it cannot map them. */
-int	tls_keys_create(void);
-
-/* tls_keys_rotate(): a new key when the current one is lifetime_ms old;
-   returns the ms until the next rotation is due. */
-int	tls_keys_rotate(uint32_t lifetime_ms);
 
 #endif /* TLS_H */

@@ -327,7 +327,6 @@ check_start(struct ev_timer *t)
 		if ((ssl = tls_client_ssl(k->up->tls->rt, name,
 		    k->up->tls->sni, NULL)) == NULL ||
 		    io_tls(&k->c, ssl) == -1) {
-			SSL_free(k->c.ssl == NULL ? ssl : NULL);
 			check_done(k, false, "TLS: %s", tls_error());
 			return;
 		}

@@ -15,7 +15,7 @@
 #include "listen.h"
 #include "log.h"
 #include "proc.h"
-#include "tls.h"
+#include "tickets.h"
 #include "shm.h"
 
 #ifndef SYSCONFDIR
@@ -85,7 +85,7 @@ main(int argc, char *argv[])
 	/* After detaching: the segment is named after the master's pid. */
 	if ((shm = shm_create()) == NULL)
 		fatalx("cannot create the shared memory");
-	if (tls_keys_create() == -1)
+	if (tickets_create() == -1)
 		fatalx("cannot create the TLS ticket keys");
 	if (daemon_pidfile_write(cf->pid_file) == -1)
 		log_warn("cannot write pid file %s", cf->pid_file);

@@ -25,7 +25,7 @@
 #include "listen.h"
 #include "log.h"
 #include "proc.h"
-#include "tls.h"
+#include "tickets.h"
 #include "role.h"
 
 /* A child that dies sooner than this after its start counts as a crash
@@ -757,7 +757,7 @@ proc_run(struct config *cf, int *fds, struct shm *shm)
 		if (ready != -1 && (timeout == -1 || ready < timeout))
 			timeout = ready;
 		ready = m.gens == NULL ? -1 :
-		    tls_keys_rotate(m.gens->cf->ticket_key_lifetime_ms);
+		    tickets_rotate(m.gens->cf->ticket_key_lifetime_ms);
 		if (ready != -1 && (timeout == -1 || ready < timeout))
 			timeout = ready;
 		if (m.stopping) {

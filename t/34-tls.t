@@ -449,6 +449,22 @@ subtest 'client certificates' => sub {
 	$r = tls_get($opt, '/optional-cert', cert => 'client');
 	is(req_header(origin_req($m, '/optional-cert'), 'X-Client-Verify'), 'SUCCESS',
 	    'optional, with a certificate of the CA: SUCCESS');
+	tls_get($opt, '/spoof3', headers => [['X_Client_Verify', 'SUCCESS'], ['x_client_subject', 'CN=admin']]);
+	$o = origin_req($m, '/spoof3');
+	ok($o->{target} && !grep({ $_->[0] =~ /^x.client.(verify|subject)$/i && $_->[1] ne 'NONE' } @{$o->{headers}}),
+	    '... look-alikes with underscores (X_Client_Verify) do not reach the origin either');
+
+	# The ticket keys are shared by all listeners: a session made where
+	# no certificate was asked for must not resume where one is required.
+	for my $v ('-tls1_3', '-tls1_2') {
+		my $sess = "$d/opt$v.sess";
+		$r = s_client(port => $opt, sni => 'a.test', request => req("/sess$v"),
+		    args => [$v, '-sess_out', $sess]);
+		is(http_status($r), 200, "$v: a session saved on the optional listener, without a certificate");
+		$r = s_client(port => $req, sni => 'a.test', request => req("/resume$v"), args => [$v, '-sess_in', $sess]);
+		ok($r->{session} ne 'Reused' && http_status($r) eq 'none',
+		    "... is not resumed on the listener that requires one: no HTTP response") or diag($r->{out});
+	}
 };
 
 subtest 'protocols, ciphers, groups, idle clients' => sub {

@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
 
 #include "accesslog.h"
 #include "admin.h"
@@ -67,7 +66,7 @@ client_accept(struct worker *w, unsigned listener, int fd,
 {
 	const struct config_tls	*tls;
 	struct client		*c;
-	SSL			*ssl = NULL;
+	SSL			*ssl;
 
 	if ((c = w->free_clients) != NULL) {
 		w->free_clients = c->next;
@@ -88,8 +87,6 @@ client_accept(struct worker *w, unsigned listener, int fd,
 	    io_tls(&c->k, ssl) == -1)) || ev_add(w->loop, &c->k.io) == -1) {
 		log_warnx("accept: no memory for a connection: %s",
 		    tls != NULL ? tls_error() : strerror(errno));
-		if (c->k.ssl == NULL)
-			SSL_free(ssl);
 		io_close(&c->k, false);
 		c->next = w->free_clients;
 		w->free_clients = c;
@@ -134,7 +131,7 @@ handshake(struct client *c)
 		return;
 	if (plain) {
 		log_info("%s: plain HTTP on a TLS port", client_log_prefix(c));
-		ERR_clear_error();
+		(void)tls_error();	/* emptied */
 		if (send(c->k.io.fd, plain_400, sizeof(plain_400) - 1,
 		    MSG_NOSIGNAL) > 0) {
 			linger(c);
@@ -208,8 +205,7 @@ client_io(struct ev_io *io, uint32_t events)
 		   EPOLLOUT of a new socket while it waits to read). */
 		if (c->k.readable && c->k.writable)
 			handshake(c);
-	}
-	else if (c->x != NULL)
+	} else if (c->x != NULL)
 		client_run(c->x);
 	else if (c->k.readable)
 		read_head(c);
@@ -446,10 +442,7 @@ linger(struct client *c)
 {
 	buf_put(&c->w->bufs, c->in);
 	c->in = NULL;
-	if (c->k.ssl != NULL && !c->k.handshake) {
-		(void)SSL_shutdown(c->k.ssl);	/* close_notify */
-		ERR_clear_error();
-	}
+	io_shutdown(&c->k);
 	if (shutdown(c->k.io.fd, SHUT_WR) == -1) {
 		client_close(c);
 		return;
@@ -554,6 +547,11 @@ redirect_https(struct exchange *x, const char *host, size_t host_len,
 	size_t		 size = host_len + path_len + 32;
 	char		*loc;
 
+	if (host_len == 0) {
+		client_error(x, 400, "no Host to redirect to HTTPS");
+		return;
+	}
+	/* The Location lives as long as the exchange: owned_body. */
 	if ((loc = malloc(size)) == NULL) {
 		client_error(x, 500, "no memory for a redirect");
 		return;

@@ -5,6 +5,7 @@
  * a head that would not fit fails as a whole.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <strings.h>
 #include <time.h>
 
@@ -143,13 +144,31 @@ put_joined(struct out *o, const char *base, const struct http1_msg *m,
 #define H_VERIFY	"X-Client-Verify"
 #define H_SUBJECT	"X-Client-Subject"
 
+/* name is want, in any case and with '_' for '-' (a gateway that maps
+   both to HTTP_X_CLIENT_VERIFY would take a look-alike for ours). */
+static bool
+same_name(const char *name, size_t len, const char *want)
+{
+	size_t	i;
+	int	a;
+
+	if (len != strlen(want))
+		return false;
+	for (i = 0; i < len; i++) {
+		a = tolower((unsigned char)name[i]);
+		if (a == '_')
+			a = '-';
+		if (a != tolower((unsigned char)want[i]))
+			return false;
+	}
+	return true;
+}
+
 static bool
 ours(const char *base, const struct http1_header *h)
 {
-	return (h->name.len == sizeof(H_VERIFY) - 1 &&
-	    strncasecmp(at(base, h->name), H_VERIFY, h->name.len) == 0) ||
-	    (h->name.len == sizeof(H_SUBJECT) - 1 &&
-	    strncasecmp(at(base, h->name), H_SUBJECT, h->name.len) == 0);
+	return same_name(at(base, h->name), h->name.len, H_VERIFY) ||
+	    same_name(at(base, h->name), h->name.len, H_SUBJECT);
 }
 
 static void

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
 
 #include "balance.h"
 #include "log.h"
@@ -158,7 +157,7 @@ pool_connect(struct pool *p, struct server_rt *s, void *owner,
 {
 	const struct config_upstream_tls *tls;
 	struct upconn	*c;
-	SSL		*ssl = NULL;
+	SSL		*ssl;
 	bool		 in_progress;
 	int		 fd;
 
@@ -187,15 +186,14 @@ pool_connect(struct pool *p, struct server_rt *s, void *owner,
 	c->connecting = in_progress;
 	c->k.writable = !in_progress;
 	tls = s->up->cf->tls;
+	errno = 0;
 	if ((tls != NULL && ((ssl = tls_client_ssl(tls->rt, s->tls_name,
 	    tls->sni, s->session)) == NULL || io_tls(&c->k, ssl) == -1)) ||
 	    ev_add(p->loop, &c->k.io) == -1) {
-		int saved = tls != NULL ? ENOMEM : errno;
+		int saved = errno != 0 ? errno : ENOMEM;
 
-		if (c->k.ssl == NULL)
-			SSL_free(ssl);
+		(void)tls_error();	/* emptied */
 		io_close(&c->k, false);
-		ERR_clear_error();
 		c->next = p->free;
 		p->free = c;
 		errno = saved;

@@ -380,9 +380,11 @@ proxy_start(struct exchange *x)
 	}
 	/* RFC 9110 10.1.1: the client waits for 100 before the body; we
 	   say it ourselves, so the body streams while we connect.  If it
-	   cannot be written whole now, Expect goes on to the origin. */
+	   cannot be written whole now, Expect goes on to the origin.  Not
+	   over TLS: a record OpenSSL could not send at once must be
+	   offered again, and the next write is the response's. */
 	if ((x->req.flags & HTTP1_F_EXPECT_CONTINUE) && !x->req_body_done &&
-	    x->body_off == x->c->in->end) {
+	    x->body_off == x->c->in->end && x->c->k.ssl == NULL) {
 		struct iovec	iov = { (void *)cont, sizeof(cont) - 1 };
 		ssize_t		n = client_writev(x->c, &iov, 1);
 
