@@ -10,6 +10,7 @@
  * The request path, top to bottom:
  *   client.c  read and parse the head, pick the route, answer locally
  *   proxy.c   upstream connection, forward the request, relay the response
+ *   tries.c   which server each try goes to; a failed try, retried or not
  *   fwd.c     the forwarded heads (hop-by-hop headers, X-Forwarded-*)
  *   client.c  access log, then the next request on the connection
  */

@@ -20,13 +20,11 @@
 #include "fwd.h"
 #include "log.h"
 #include "proxy.h"
+#include "tries.h"
 #include "tunnel.h"
 #include "sock.h"
 #include "tls.h"
 
-static void	get_connection(struct exchange *x);
-static void	try_failed(struct exchange *x, uint32_t kind, unsigned status,
-		    const char *what);
 static int	scan_response_body(struct exchange *x, uint32_t from,
 		    bool *done);
 static int	bad_chunk(struct exchange *x);
@@ -71,7 +69,7 @@ upstream_timeout(struct ev_timer *t)
 		return;
 	}
 	snprintf(why, sizeof(why), "timed out %s it", what);
-	try_failed(x, NEXT_TIMEOUT, 504, why);
+	tries_failed(x, NEXT_TIMEOUT, 504, why);
 }
 
 static void
@@ -108,258 +106,9 @@ upstream_error(struct exchange *x, unsigned status, const char *what)
 {
 	static char why[512];
 
-	snprintf(why, sizeof(why), "upstream %.64s/%s: %.200s", x->srv->up->cf->name,
-	    x->srv->name, what);
-	client_error(x, status, why);
-}
-
-/* RFC 9110 9.2.2: only these may be sent again without asking. */
-static bool
-idempotent(const struct http1_msg *m)
-{
-	switch (m->method) {
-	case HTTP1_M_GET:
-	case HTTP1_M_HEAD:
-	case HTTP1_M_PUT:
-	case HTTP1_M_DELETE:
-	case HTTP1_M_OPTIONS:
-	case HTTP1_M_TRACE:
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* The value of header name in the request, or NULL. */
-static const char *
-req_header(const struct exchange *x, const char *name, size_t *len)
-{
-	const char	*base = buf_head(x->c->in);
-	uint32_t	 i;
-
-	for (i = 0; i < x->req.nheaders; i++)
-		if (http1_str_eq(base, x->req.headers[i].name, name)) {
-			*len = x->req.headers[i].value.len;
-			return base + x->req.headers[i].value.off;
-		}
-	return NULL;
-}
-
-/* The value of cookie name in the request's Cookie headers, or NULL
-   (RFC 6265 5.4: "a=1; b=2"). */
-static const char *
-req_cookie(const struct exchange *x, const char *name, size_t *len)
-{
-	const char	*base = buf_head(x->c->in);
-	size_t		 nlen = strlen(name);
-	uint32_t	 i;
-
-	for (i = 0; i < x->req.nheaders; i++) {
-		const char	*p, *end, *semi;
-
-		if (!http1_str_eq(base, x->req.headers[i].name, "cookie"))
-			continue;
-		p = base + x->req.headers[i].value.off;
-		end = p + x->req.headers[i].value.len;
-		while (p < end) {
-			while (p < end && (*p == ' ' || *p == ';'))
-				p++;
-			if ((semi = memchr(p, ';', (size_t)(end - p))) == NULL)
-				semi = end;
-			if ((size_t)(semi - p) > nlen && p[nlen] == '=' &&
-			    memcmp(p, name, nlen) == 0) {
-				*len = (size_t)(semi - p) - nlen - 1;
-				return p + nlen + 1;
-			}
-			p = semi;
-		}
-	}
-	return NULL;
-}
-
-/* What the request offers the balancer: its hash_key, its sticky
-   cookie. */
-static void
-make_key(struct exchange *x, const struct config_upstream *cu)
-{
-	struct balance_key	*k = &x->bkey;
-	const struct sockaddr	*sa = &x->c->peer.sa;
-	const char		*v = NULL;
-	size_t			 len = 0;
-	char			*end;
-
-	memset(k, 0, sizeof(*k));
-	switch (cu->hash_kind) {
-	case HASH_KEY_CLIENT:
-		if (sa->sa_family == AF_INET) {
-			v = (const char *)&x->c->peer.v4.sin_addr;
-			len = sizeof(x->c->peer.v4.sin_addr);
-		} else {
-			v = (const char *)&x->c->peer.v6.sin6_addr;
-			len = sizeof(x->c->peer.v6.sin6_addr);
-		}
-		break;
-	case HASH_KEY_URI:
-		v = buf_head(x->c->in) + x->path.off;
-		len = x->path.len;
-		break;
-	case HASH_KEY_HEADER:
-		v = req_header(x, cu->hash_name, &len);
-		break;
-	case HASH_KEY_COOKIE:
-		v = req_cookie(x, cu->hash_name, &len);
-		break;
-	default:
-		break;
-	}
-	if (v != NULL) {
-		k->hash = balance_hash(v, len);
-		k->has_hash = true;
-	}
-	if (cu->sticky_cookie != NULL &&
-	    (v = req_cookie(x, cu->sticky_cookie, &len)) != NULL &&
-	    len == 16) {
-		char hex[17];
-
-		memcpy(hex, v, 16);
-		hex[16] = '\0';
-		k->sticky = strtoull(hex, &end, 16);
-		k->has_sticky = *end == '\0';
-	}
-}
-
-/* Pick the server of the next try; -1 when none is usable. */
-static int
-next_server(struct exchange *x)
-{
-	struct upstream_rt	*u = pool_upstream(&x->w->pool,
-				    x->route->upstream);
-	struct server_rt	*s;
-
-	if (x->ntried >= PT_NELEM(x->tried))
-		return -1;
-	s = balance_pick(u, &x->bkey, x->tried, x->ntried, shm_now());
-	if (s == NULL)
-		return -1;
-	x->srv = s;
-	x->tried[x->ntried++] = s;
-	balance_begin(s);
-	x->counted = 1;
-	x->t_try = ev_now(x->w->loop);
-	return 0;
-}
-
-/* No server to try: 503, and when to come back. */
-static void
-no_server(struct exchange *x)
-{
-	const struct config_upstream	*cu = x->route->upstream;
-	uint32_t			 ms;
-
-	struct upstream_rt		*u = pool_upstream(&x->w->pool, cu);
-	unsigned			 i, busy = 0;
-
-	for (i = 0; i < u->nservers; i++)
-		if (u->servers[i].cf->max_conns != 0 &&
-		    u->servers[i].nconns >= u->servers[i].cf->max_conns)
-			busy++;
-	ms = cu->health.enabled ? cu->health.interval_ms : cu->fail_timeout_ms;
-	x->retry_after = (uint16_t)pt_min(3600, pt_max(1, (ms + 999) / 1000));
-	client_error(x, 503, busy > 0 ? "no server available: down, or "
-	    "max_conns reached" : x->ntried == 0 ? "no server available: "
-	    "all down" : "no other server available");
-}
-
-/*
- * Whether a failed try may go to another server: the upstream's
- * next_upstream names the failure, tries and next_upstream_timeout are
- * not used up, nothing reached the client, the request can be sent
- * again whole, and, unless non_idempotent is named, a request that is
- * not idempotent was not sent, even in part.
- */
-static bool
-may_retry(const struct exchange *x, uint32_t kind)
-{
-	const struct config_upstream *cu = x->route->upstream;
-
-	if (!(cu->next_mask & kind) || x->ntried >= cu->tries ||
-	    x->resp_started || x->body_reclaimed)
-		return false;
-	if (cu->next_upstream_timeout_ms != 0 && ev_now(x->w->loop) -
-	    x->t_upstream >= cu->next_upstream_timeout_ms)
-		return false;
-	return idempotent(&x->req) || x->out_sent == 0 ||
-	    (cu->next_mask & NEXT_NON_IDEMPOTENT);
-}
-
-/*
- * A try failed before a byte of response reached the client: it counts
- * against the server; then another server, if may_retry() says so and
- * one is usable, or the client gets status.
- */
-static void
-try_failed(struct exchange *x, uint32_t kind, unsigned status,
-    const char *what)
-{
-	static char	why[512];
-	uint32_t	body_start;
-
-	balance_result(x->srv, false, 0, what, shm_now());
 	snprintf(why, sizeof(why), "upstream %.64s/%s: %.200s",
 	    x->srv->up->cf->name, x->srv->name, what);
-	if (!may_retry(x, kind)) {
-		client_error(x, status, why);
-		return;
-	}
-	log_warnx("%s: %s; trying another server", client_log_prefix(x->c),
-	    why);
-	proxy_release(x, false);
-	if (next_server(x) == -1) {
-		client_error(x, status, why);
-		return;
-	}
-	/* The same request again: its head, and its body from the start
-	   (all of it is still in the buffer: nothing was reclaimed). */
-	body_start = x->c->in->start + x->req.head_len;
-	x->out_sent = 0;
-	x->body_off = body_start;
-	x->retried = 0;
-	if (x->uin != NULL) {
-		buf_reset(x->uin);
-		http1_msg_init(&x->resp, x->hdrs + x->w->cf->max_headers,
-		    x->w->cf->max_headers);
-	}
-	get_connection(x);
-}
-
-/*
- * A final response head arrived: a success for the server, unless it is
- * a 5xx and fail_on_5xx says otherwise; a 502, 503 or 504 that
- * next_upstream names is not relayed but retried elsewhere.  -1 when
- * the exchange went on elsewhere.
- */
-static int
-answered(struct exchange *x)
-{
-	const struct config_upstream	*cu = x->route->upstream;
-	unsigned			 st = x->resp.status;
-	uint32_t			 kind = st == 502 ? NEXT_502 :
-					    st == 503 ? NEXT_503 :
-					    st == 504 ? NEXT_504 : 0;
-	char				 what[64];
-
-	if (kind != 0 && may_retry(x, kind)) {
-		snprintf(what, sizeof(what), "answered %u", st);
-		try_failed(x, kind, st, what);
-		return -1;
-	}
-	if (st >= 500 && cu->fail_on_5xx) {
-		snprintf(what, sizeof(what), "answered %u", st);
-		balance_result(x->srv, false, 0, what, shm_now());
-	} else
-		balance_result(x->srv, true, ev_now(x->w->loop) - x->t_try,
-		    NULL, shm_now());
-	return 0;
+	client_error(x, status, why);
 }
 
 /* proxy_start(): see proxy.h. */
@@ -371,11 +120,11 @@ proxy_start(struct exchange *x)
 	static const char	 cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
 	u = pool_upstream(&w->pool, x->route->upstream);
-	make_key(x, u->cf);
+	tries_key(x, u->cf);
 	x->ntried = 0;
 	x->t_upstream = ev_now(w->loop);
-	if (next_server(x) == -1) {
-		no_server(x);
+	if (tries_next(x) == -1) {
+		tries_none(x);
 		return;
 	}
 	/* RFC 9110 10.1.1: the client waits for 100 before the body; we
@@ -403,11 +152,12 @@ proxy_start(struct exchange *x)
 		client_error(x, 431, "forwarded request head too large");
 		return;
 	}
-	get_connection(x);
+	proxy_connect(x);
 }
 
-static void
-get_connection(struct exchange *x)
+/* proxy_connect(): see proxy.h. */
+void
+proxy_connect(struct exchange *x)
 {
 	struct pool *p = &x->w->pool;
 
@@ -423,7 +173,7 @@ get_connection(struct exchange *x)
 			else if (errno == EBUSY)
 				upstream_error(x, 503, "max_conns reached");
 			else
-				try_failed(x, NEXT_ERROR, 502, strerror(errno));
+				tries_failed(x, NEXT_ERROR, 502, strerror(errno));
 			return;
 		}
 	}
@@ -450,7 +200,7 @@ wait_connect(struct exchange *x)
 		if ((err = sock_connect_result(x->up->k.io.fd)) != 0) {
 			snprintf(why, sizeof(why), "connect failed: %s",
 			    strerror(err));
-			try_failed(x, NEXT_ERROR, 502, why);
+			tries_failed(x, NEXT_ERROR, 502, why);
 			return -1;
 		}
 		x->up->connecting = 0;
@@ -464,7 +214,7 @@ wait_connect(struct exchange *x)
 			snprintf(why, sizeof(why), "TLS handshake failed: %s",
 			    errno == ECONNRESET ? "closed by the server" :
 			    tls_error());
-			try_failed(x, NEXT_ERROR, 502, why);
+			tries_failed(x, NEXT_ERROR, 502, why);
 			return -1;
 		}
 	}
@@ -598,7 +348,7 @@ send_request(struct exchange *x)
 		if (n == PT_AGAIN)
 			continue;
 		if (n == -1) {
-			try_failed(x, NEXT_ERROR, 502, strerror(errno));
+			tries_failed(x, NEXT_ERROR, 502, strerror(errno));
 			return -1;
 		}
 		/* write_timeout runs between two writes, not over all */
@@ -624,17 +374,17 @@ send_request(struct exchange *x)
 static int
 upstream_closed_early(struct exchange *x, const char *what)
 {
-	if (x->up->nrequests > 1 && !x->retried && idempotent(&x->req) &&
+	if (x->up->nrequests > 1 && !x->retried && tries_idempotent(&x->req) &&
 	    x->req.body == HTTP1_BODY_NONE && buf_len(x->uin) == 0) {
 		x->retried = 1;
 		if (x->up != NULL) {
 			pool_release(&x->w->pool, x->up, false);
 			x->up = NULL;
 		}
-		get_connection(x);
+		proxy_connect(x);
 		return -1;
 	}
-	try_failed(x, NEXT_ERROR, 502, what);
+	tries_failed(x, NEXT_ERROR, 502, what);
 	return -1;
 }
 
@@ -691,7 +441,7 @@ recv_head(struct exchange *x)
 
 				snprintf(why, sizeof(why), "invalid response: "
 				    "%.200s", x->resp.error);
-				try_failed(x, NEXT_ERROR, 502, why);
+				tries_failed(x, NEXT_ERROR, 502, why);
 				return -1;
 			}
 			if (rc == 0)
@@ -719,7 +469,7 @@ recv_head(struct exchange *x)
 	}
 
 	/* A complete head: what the try came to. */
-	if (x->resp.status >= 200 && answered(x) == -1)
+	if (x->resp.status >= 200 && tries_answered(x) == -1)
 		return -1;
 	/* The request need not be sent again now. */
 	buf_reset(x->out);

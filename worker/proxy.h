@@ -14,6 +14,10 @@
 /* proxy_start(): pick a server, take or open a connection, send. */
 void	proxy_start(struct exchange *x);
 
+/* proxy_connect(): a connection to x->srv for the try, pooled or new,
+   then on with the request. */
+void	proxy_connect(struct exchange *x);
+
 /* proxy_run(): progress after an event on the client or the upstream. */
 void	proxy_run(struct exchange *x);
 
