@@ -8,6 +8,7 @@
  */
 #include <sys/socket.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -50,18 +51,63 @@ bio_read(BIO *b, char *buf, int len)
 	return (int)n;
 }
 
+/*
+ * A TLS 1.3 server writes its session ticket as soon as the handshake is
+ * done, and the response follows when it is ready: the ticket is held
+ * here (it is at most a few hundred bytes) and goes out in the same
+ * write as what follows, so that the client gets both in one segment and
+ * one read.  Nothing waits on it: a client does not need the ticket
+ * before the response.
+ */
 static int
 bio_write(BIO *b, const char *buf, int len)
 {
 	struct conn	*k = BIO_get_data(b);
+	struct iovec	 iov[2];
+	char		*p;
 	ssize_t		 n;
 
 	BIO_clear_retry_flags(b);
+	if (SSL_get_state(k->ssl) == TLS_ST_SW_SESSION_TICKET &&
+	    SSL_version(k->ssl) == TLS1_3_VERSION &&
+	    k->nheld + (size_t)len <= IO_HELD_MAX) {
+		if ((p = realloc(k->held, k->nheld + (size_t)len)) != NULL) {
+			memcpy(p + k->nheld, buf, (size_t)len);
+			k->held = p;
+			k->nheld += (uint16_t)len;
+			return len;
+		}
+	}
+	iov[0].iov_base = k->held;
+	iov[0].iov_len = k->nheld;
+	iov[1].iov_base = (void *)buf;
+	iov[1].iov_len = (size_t)len;
 	do
-		n = send(k->io.fd, buf, (size_t)len, MSG_NOSIGNAL);
+		n = writev(k->io.fd, iov + (k->nheld == 0), k->nheld > 0 ? 2 : 1);
 	while (n == -1 && errno == EINTR);
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		BIO_set_retry_write(b);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			BIO_set_retry_write(b);
+		return -1;
+	}
+	if (k->nheld > 0) {
+		if ((size_t)n < k->nheld) {
+			/* Only held bytes went: the rest of them first, and
+			   buf again when the socket takes more. */
+			memmove(k->held, k->held + n, k->nheld - (size_t)n);
+			k->nheld -= (uint16_t)n;
+			BIO_set_retry_write(b);
+			return -1;
+		}
+		n -= k->nheld;
+		free(k->held);
+		k->held = NULL;
+		k->nheld = 0;
+		if (n == 0) {
+			BIO_set_retry_write(b);
+			return -1;
+		}
+	}
 	return (int)n;
 }
 
@@ -302,6 +348,9 @@ io_close(struct conn *k, bool notify)
 		ERR_clear_error();
 		SSL_free(k->ssl);
 		k->ssl = NULL;
+		free(k->held);
+		k->held = NULL;
+		k->nheld = 0;
 	}
 	if (k->io.fd != -1)
 		close(k->io.fd);

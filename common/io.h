@@ -26,7 +26,12 @@ struct conn {
 	uint8_t		 drained;	/* TLS: the last socket read was
 					   short */
 	uint8_t		 handshake;	/* TLS: not finished yet */
+	uint16_t	 nheld;		/* TLS: bytes in held */
+	char		*held;		/* a session ticket not sent yet, or
+					   NULL (io.c) */
 };
+
+#define IO_HELD_MAX	4096
 
 /* io_events(): note what epoll said of k. */
 void	io_events(struct conn *k, uint32_t events);
