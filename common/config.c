@@ -1,7 +1,6 @@
 /*
  * config.c: Portico's configuration file: the tables of its settings, the
- * checks of their values and between them, and config_load().  See
- * config.h.
+ * checks between them, and config_load().  See config.h.
  *
  * Each group of the file ({ ... }) has a table below: name, kind,
  * default (written as it would be in the file), range, and where the
@@ -10,26 +9,18 @@
  * fill in the defaults, free the tree, suggest "did you mean", and list
  * the names that the man page test looks for.
  *
- * What stays here is what only Portico knows: which values a setting
- * takes beyond its kind (a user that exists, a host pattern), and the
- * rules between settings: no two listeners on one address, no host in two
- * sites, a route's upstream defined somewhere in the file.
+ * What the tables cannot say is what only Portico knows.  The setters of
+ * confval.c check the values a setting takes beyond its kind (a user that
+ * exists, a host pattern) and what must not come twice (no two listeners
+ * on one address, no host in two sites); the checks of the groups, here,
+ * the rules between settings (a route proxies or answers, its upstream
+ * is defined somewhere in the file).
  */
-#include <sys/types.h>
-#include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdlib.h>
-#include <strings.h>
-#include <unistd.h>
-
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 
 #include "config.h"
 #include "conftab.h"
+#include "confval.h"
 #include "tls.h"
 
 #ifndef LOCALSTATEDIR
@@ -47,35 +38,6 @@
 #define S_REQUIRED	CONFTAB_REQUIRED
 #define S_EMPTY_OK	CONFTAB_EMPTY_OK
 #define S_ALLOC		CONFTAB_ALLOC
-
-/*
- * A route's upstream, looked up once every upstream is known: the file
- * may define the upstreams after the sites that use them.
- */
-struct pending {
-	struct config_route	*route;
-	char			*name;
-	const char		*file;	/* where the name was written */
-	int			 line;
-};
-
-/*
- * The state of one config_load().  The setters of the tables get the
- * struct conftab; ct first, so that loader() finds the rest from it.
- */
-struct loader {
-	struct conftab		 ct;
-	struct config		*cf;	/* as filled so far: checks look back */
-	struct pending		*pending;	/* for end_top() */
-	size_t			 npending, maxpending;
-	const config_setting_t	*root;	/* of the file, to look ahead */
-};
-
-static inline struct loader *
-loader(struct conftab *ct)
-{
-	return (struct loader *)ct;	/* ct is its first member */
-}
 
 /*
  * The tables, in the order of the file and of man/portico.conf.5.  The
@@ -113,14 +75,8 @@ loader(struct conftab *ct)
 	{ .what = w, .size = sizeof(T), .line_off = lo, .key_off = ko, \
 	  .settings = t, .nsettings = PT_NELEM(t), .check = c }
 
-/* The setters and checks of the tables, below them. */
-static conftab_set_fn set_workers, check_account, check_format,
-    check_readable, check_uri_path, check_header_value,
-    set_listener_address,
-    set_server_address, check_upstream_name, check_hosts, check_route_path,
-    set_route_upstream, set_hash_key, check_cookie_name, set_next_upstream,
-    set_check_status, check_regex, set_admin_address, set_admin_allow,
-    set_protocols, check_hsts, note_verify_line;
+/* The checks of the groups, below the tables; the setters are in
+   confval.c. */
 static conftab_check_fn end_top, end_upstream, end_health, end_site,
     end_route, end_return, end_tls, end_upstream_tls;
 
@@ -136,9 +92,9 @@ static const struct conftab_table proxy_headers_group, access_log_group,
  */
 #define T struct config
 static const struct conftab_setting top_settings[] = {
-	CUSTOM("workers", workers, "auto", 1, 256, set_workers),
-	STR("user", user, NULL, 0, check_account),
-	STR("group", group, NULL, 0, check_account),
+	CUSTOM("workers", workers, "auto", 1, 256, confval_set_workers),
+	STR("user", user, NULL, 0, confval_check_account),
+	STR("group", group, NULL, 0, confval_check_account),
 	STR("pid_file", pid_file, LOCALSTATEDIR "/run/portico.pid", 0, NULL),
 	STR("error_log", error_log, LOCALSTATEDIR "/log/portico/error.log",
 	    0, NULL),
@@ -176,7 +132,7 @@ static const struct conftab_table top_group =
 #define T struct config_access_log
 static const struct conftab_setting access_log_settings[] = {
 	STR("path", path, NULL, S_REQUIRED, NULL),
-	STR("format", format, "combined", 0, check_format),
+	STR("format", format, "combined", 0, confval_check_format),
 	SIZE("buffer", buffer, "64K", 4 * KB, 64 * MB),
 	DUR("flush", flush_ms, "1s", 1, DUR_MAX),
 };
@@ -209,8 +165,8 @@ static const struct conftab_table proxy_headers_group =
 /* admin = { ... }: the status endpoint, off unless given. */
 #define T struct config_admin
 static const struct conftab_setting admin_settings[] = {
-	STR("address", address, NULL, S_REQUIRED, set_admin_address),
-	STRV("allow", allow, nallow, 0, set_admin_allow),
+	STR("address", address, NULL, S_REQUIRED, confval_set_admin_address),
+	STRV("allow", allow, nallow, 0, confval_set_admin_allow),
 };
 static const struct conftab_table admin_group =
     TABLE("admin", LINE, -1, admin_settings, NULL);
@@ -219,7 +175,7 @@ static const struct conftab_table admin_group =
 /* listeners = ( { ... } ): at least one; tls absent is plain HTTP. */
 #define T struct config_listener
 static const struct conftab_setting listener_settings[] = {
-	STR("address", address, NULL, S_REQUIRED, set_listener_address),
+	STR("address", address, NULL, S_REQUIRED, confval_set_listener_address),
 	NUM("backlog", backlog, "511", 1, 65535),
 	GROUP("tls", tls, S_ALLOC, tls_group),
 };
@@ -239,12 +195,13 @@ static const char *const verify_modes[] = {
 static const struct conftab_setting tls_settings[] = {
 	LIST("certificates", certs, ncerts, S_REQUIRED, cert_group),
 	STRV("protocols", protocols.names, protocols.nnames, 0,
-	    set_protocols),
+	    confval_set_protocols),
 	STR("ciphers", ciphers, TLS_DEFAULT_CIPHERS, 0, NULL),
 	STR("ciphersuites", ciphersuites, NULL, 0, NULL),
 	STR("groups", groups, TLS_DEFAULT_GROUPS, 0, NULL),
 	{ .name = "client_verify", .kind = CONFTAB_ENUM, .def = "off",
-	  .words = verify_modes, .fn = note_verify_line, F(client_verify) },
+	  .words = verify_modes, .fn = confval_note_verify_line,
+	  F(client_verify) },
 	STR("client_ca", client_ca, NULL, 0, NULL),
 	BOOL("session_tickets", session_tickets, "true"),
 };
@@ -256,9 +213,10 @@ static const struct conftab_table tls_group =
    tls group, with OpenSSL. */
 #define T struct config_tls_cert
 static const struct conftab_setting cert_settings[] = {
-	STR("certificate", certificate, NULL, S_REQUIRED, check_readable),
-	STR("key", key, NULL, S_REQUIRED, check_readable),
-	STR("ocsp", ocsp, NULL, 0, check_readable),
+	STR("certificate", certificate, NULL, S_REQUIRED,
+	    confval_check_readable),
+	STR("key", key, NULL, S_REQUIRED, confval_check_readable),
+	STR("ocsp", ocsp, NULL, 0, confval_check_readable),
 };
 static const struct conftab_table cert_group =
     TABLE("certificate", LINE, -1, cert_settings, NULL);
@@ -275,7 +233,7 @@ static const char *const balance_methods[] = {
 /* upstreams = ( { ... } ): the groups of origin servers. */
 #define T struct config_upstream
 static const struct conftab_setting upstream_settings[] = {
-	STR("name", name, NULL, S_REQUIRED, check_upstream_name),
+	STR("name", name, NULL, S_REQUIRED, confval_check_upstream_name),
 	ENUM("balance", balance, "round_robin", balance_methods),
 	NUM("keepalive", keepalive, "32", 0, 4096),
 	DUR("keepalive_timeout", keepalive_timeout_ms, "60s", 1, DUR_MAX),
@@ -283,11 +241,11 @@ static const struct conftab_setting upstream_settings[] = {
 	DUR("read_timeout", read_timeout_ms, "60s", 1, DUR_MAX),
 	DUR("write_timeout", write_timeout_ms, "60s", 1, DUR_MAX),
 	LIST("servers", servers, nservers, S_REQUIRED, server_group),
-	STR("hash_key", hash_key, NULL, 0, set_hash_key),
-	STR("sticky_cookie", sticky_cookie, NULL, 0, check_cookie_name),
+	STR("hash_key", hash_key, NULL, 0, confval_set_hash_key),
+	STR("sticky_cookie", sticky_cookie, NULL, 0, confval_check_cookie_name),
 	NUM("tries", tries, "3", 1, 16),
 	STRV("next_upstream", next_upstream, nnext_upstream, 0,
-	    set_next_upstream),
+	    confval_set_next_upstream),
 	DUR("next_upstream_timeout", next_upstream_timeout_ms, "0", 0,
 	    DUR_MAX),
 	NUM("max_fails", max_fails, "3", 0, 100),
@@ -310,7 +268,7 @@ static const struct conftab_setting upstream_tls_settings[] = {
 	STR("certificate", certificate, NULL, 0, NULL),
 	STR("key", key, NULL, 0, NULL),
 	STRV("protocols", protocols.names, protocols.nnames, 0,
-	    set_protocols),
+	    confval_set_protocols),
 	STR("ciphers", ciphers, TLS_DEFAULT_CIPHERS, 0, NULL),
 };
 static const struct conftab_table upstream_tls_group =
@@ -321,7 +279,7 @@ static const struct conftab_table upstream_tls_group =
 /* servers = ( { ... } ): at least one per upstream. */
 #define T struct config_server
 static const struct conftab_setting server_settings[] = {
-	STR("address", address, NULL, S_REQUIRED, set_server_address),
+	STR("address", address, NULL, S_REQUIRED, confval_set_server_address),
 	NUM("weight", weight, "1", 1, 256),
 	BOOL("backup", backup, "false"),
 	NUM("max_conns", max_conns, "0", 0, 1000000),
@@ -341,10 +299,10 @@ static const char *const check_types[] = {
 
 static const struct conftab_setting health_settings[] = {
 	ENUM("type", type, "http", check_types),
-	STR("path", path, "/", 0, check_uri_path),
-	STR("host", host, NULL, 0, check_header_value),
-	STR("status", status, "200-399", 0, set_check_status),
-	STR("body", body, NULL, 0, check_regex),
+	STR("path", path, "/", 0, confval_check_uri_path),
+	STR("host", host, NULL, 0, confval_check_header_value),
+	STR("status", status, "200-399", 0, confval_set_check_status),
+	STR("body", body, NULL, 0, confval_check_regex),
 	DUR("jitter", jitter_ms, "0", 0, DUR_MAX),
 	DUR("interval", interval_ms, "2s", 100, DUR_MAX),
 	DUR("timeout", timeout_ms, "1s", 1, DUR_MAX),
@@ -358,10 +316,10 @@ static const struct conftab_table health_group =
 /* sites = ( { ... } ): virtual hosts, picked by the Host header. */
 #define T struct config_site
 static const struct conftab_setting site_settings[] = {
-	STRV("hosts", hosts, nhosts, S_REQUIRED, check_hosts),
+	STRV("hosts", hosts, nhosts, S_REQUIRED, confval_check_hosts),
 	BOOL("redirect_https", redirect_https, "false"),
 	NUM("https_port", https_port, "443", 1, 65535),
-	STR("hsts", hsts, NULL, 0, check_hsts),
+	STR("hsts", hsts, NULL, 0, confval_check_hsts),
 	LIST("routes", routes, nroutes, S_REQUIRED, route_group),
 };
 static const struct conftab_table site_group =
@@ -371,8 +329,8 @@ static const struct conftab_table site_group =
 /* routes = ( { ... } ): by path prefix, in order; upstream or return. */
 #define T struct config_route
 static const struct conftab_setting route_settings[] = {
-	STR("path", path, NULL, S_REQUIRED, check_route_path),
-	CUSTOM("upstream", upstream, NULL, 0, 0, set_route_upstream),
+	STR("path", path, NULL, S_REQUIRED, confval_check_route_path),
+	CUSTOM("upstream", upstream, NULL, 0, 0, confval_set_route_upstream),
 	BOOL("cache", cache, "false"),
 	GROUP("return", ret, S_ALLOC, return_group),
 };
@@ -386,497 +344,13 @@ static const struct conftab_setting return_settings[] = {
 	{ .name = "status", .kind = CONFTAB_NUM, .min = 100, .max = 599,
 	  .flags = S_REQUIRED, F(status) },
 	STR("body", body, "", S_EMPTY_OK, NULL),
-	STR("content_type", content_type, "text/plain", 0, check_header_value),
-	STR("location", location, NULL, 0, check_header_value),
+	STR("content_type", content_type, "text/plain", 0,
+	    confval_check_header_value),
+	STR("location", location, NULL, 0, confval_check_header_value),
 };
 static const struct conftab_table return_group =
     TABLE("return", -1, -1, return_settings, end_return);
 #undef T
-
-/* --------------------------------------------- settings of their own -- */
-
-/* "auto": one per online CPU, within the same 1..256 as a number. */
-static void
-set_workers(struct conftab *ct, const struct conftab_setting *s,
-    const struct conftab_val *v, void *obj)
-{
-	struct config	*cf = obj;
-	long		 n;
-
-	if (v->type == CONFIG_TYPE_STRING && strcmp(v->s, "auto") == 0) {
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-		cf->workers = (unsigned)(n < 1 ? 1 : n > 256 ? 256 : n);
-	} else if (v->type == CONFIG_TYPE_INT || v->type == CONFIG_TYPE_INT64)
-		conftab_set_num(ct, s, v, obj);
-	else
-		conftab_errorf(ct, "'workers' must be a number or \"auto\"");
-}
-
-/*
- * The user and group are looked up at load, not only when the workers
- * drop privileges, so that "portico -t" and a reload catch a typo before
- * it can take the service down.
- */
-static void
-check_account(struct conftab *ct, const struct conftab_setting *s,
-    const struct conftab_val *v, void *obj)
-{
-	(void)obj;
-	if (strcmp(s->name, "user") == 0 ? getpwnam(v->s) == NULL :
-	    getgrnam(v->s) == NULL)
-		conftab_errorf(ct, "unknown %s '%s'", s->name, v->s);
-}
-
-/* One format so far; the setting exists so that files need not change
-   when there are more. */
-static void
-check_format(struct conftab *ct, const struct conftab_setting *s,
-    const struct conftab_val *v, void *obj)
-{
-	(void)obj;
-	if (strcmp(v->s, "combined") != 0)
-		conftab_errorf(ct, "'%s' must be \"combined\" (the only format "
-		    "so far)", s->name);
-}
-
-/*
- * Whether a file can be read, by whoever loads: a read of one byte, not
- * access(2), as a directory opens, and access() looks at the real user
- * where the open is done as the effective one.  0, or -1 with errno.
- */
-static int
-readable(const char *path)
-{
-	char	c;
-	int	fd, rc = 0;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	if (read(fd, &c, 1) == -1)
-		rc = -1;
-	close(fd);
-	return rc;
-}
-
-/* TLS files: readable now; loaded by end_tls(). */
-static void
-check_readable(struct conftab *ct, const struct conftab_setting *s,
-    const struct conftab_val *v, void *obj)
-{
-	(void)obj;
-	if (readable(v->s) == -1)
-		conftab_errorf(ct, "cannot read %s '%s': %s", s->name, v->s,
-		    strerror(errno));
-}
-
-/* No control characters or spaces: the text goes into a request line
-   as it is (a health check's path), where a space would end the target. */
-static void
-check_uri_path(struct conftab *ct, const struct conftab_setting *s,
-    const struct conftab_val *v, void *obj)
-{
-	const unsigned char	*p;
-
-	(void)obj;
-	if (v->s[0] != '/') {
-		conftab_errorf(ct, "'%s' must start with '/'", s->name);
-		return;
-	}
-	for (p = (const unsigned char *)v->s; *p != '\0'; p++) {
-		if (*p <= ' ' || *p == 0x7f) {
-			conftab_errorf(ct, "'%s' must not contain spaces or "
-			    "control characters", s->name);
-			return;
-		}
-	}
-}
-
-/* RFC 9110 5.5: a field value holds no CR, LF or other control.  A CR or
-   LF from the config would let it write headers of its own. */
-static void
-check_header_value(struct conftab *ct, const struct conftab_setting *s,
-    const struct conftab_val *v, void *obj)
-{
-	const unsigned char	*p;
-
-	(void)obj;
-	for (p = (const unsigned char *)v->s; *p != '\0'; p++) {
-		if ((*p < ' ' && *p != '\t') || *p == 0x7f) {
-			conftab_errorf(ct, "'%s' must not contain control "
-			    "characters", s->name);
-			return;
-		}
-	}
-}
-
-/* addr_parse() names what is wrong; the message adds what was written. */
-static void
-parse_address(struct conftab *ct, const char *text, int allow_unix,
-    struct addr *a)
-{
-	const char	*why;
-
-	if (addr_parse(text, allow_unix, a, &why) == -1)
-		conftab_errorf(ct, "bad address \"%s\": %s", text, why);
-}
-
-/* Listeners are IP only: the proxy serves the network, not local
-   programs, and unix listeners would need their own permissions. */
-static void
-set_listener_address(struct conftab *ct, const struct conftab_setting *s,
-    const struct conftab_val *v, void *obj)
-{
-	struct config_listener	*l = obj, *prev;
-
-	(void)s;
-	parse_address(ct, v->s, 0, &l->addr);
-	if (l->addr.len == 0)
-		return;
-	/* Two listeners on one address could not both bind.  Only those
-	   before this one are compared: the list is read in order, and
-	   the message then names the first as the one that stands. */
-	for (prev = loader(ct)->cf->listeners; prev < l; prev++) {
-		if (prev->addr.len != 0 && addr_equal(&prev->addr, &l->addr)) {
-			conftab_errorf(ct, "duplicate listener address \"%s\" "
-			    "(first at line %d)", v->s, prev->line);
-			return;
-		}
-	}
-}
-
-/* Servers may be unix sockets: an application on the same host. */
-static void
-set_server_address(struct conftab *ct, const struct conftab_setting *s,
-    const struct conftab_val *v, void *obj)
-{
-	struct config_server	*srv = obj;
-
-	(void)s;
-	parse_address(ct, v->s, 1, &srv->addr);
-}
-
-/* Names go into logs and commands as "app/10.0.0.1:80": keep them plain. */
-static void
-check_upstream_name(struct conftab *ct, const struct conftab_setting *s,
-    const struct conftab_val *v, void *obj)
-{
-	struct config_upstream	*u = obj, *prev;
-	const char		*p;
-
-	(void)s;
-	for (p = v->s; *p != '\0'; p++) {
-		if (!isalnum((unsigned char)*p) && strchr("-_.", *p) == NULL) {
-			conftab_errorf(ct, "upstream name '%s' may only "
-			    "contain letters, digits, '-', '_' and '.'", v->s);
-			return;
-		}
-	}
-	/* Routes name their upstream: two of one name would be a guess. */
-	for (prev = loader(ct)->cf->upstreams; prev < u; prev++) {
-		if (prev->name != NULL && strcmp(prev->name, u->name) == 0) {
-			conftab_errorf(ct, "duplicate upstream name '%s' "
-			    "(first at line %d)", u->name, prev->line);
-			return;
-		}
-	}
-}
-
-/* RFC 9110 5.1: a field name is a token. */
-static bool
-is_token(const char *p)
-{
-	if (*p == '\0')
-		return false;
-	for (; *p != '\0'; p++)
-		if (!isalnum((unsigned char)*p) &&
-		    strchr("!#$%&'*+-.^_`|~", *p) == NULL)
-			return false;
-	return true;
-}
-
-/* "client", "uri", "header:Name" or "cookie:name". */
-static void
-set_hash_key(struct conftab *ct, const struct conftab_setting *s,
-    const struct conftab_val *v, void *obj)
-{
-	struct config_upstream	*u = obj;
-	const char		*colon = strchr(u->hash_key, ':');
-
-	(void)s;
-	(void)v;
-	if (strcmp(u->hash_key, "client") == 0)
-		u->hash_kind = HASH_KEY_CLIENT;
-	else if (strcmp(u->hash_key, "uri") == 0)
-		u->hash_kind = HASH_KEY_URI;
-	else if (colon != NULL && is_token(colon + 1) &&
-	    strncmp(u->hash_key, "header:", 7) == 0)
-		u->hash_kind = HASH_KEY_HEADER;
-	else if (colon != NULL && is_token(colon + 1) &&
-	    strncmp(u->hash_key, "cookie:", 7) == 0)
-		u->hash_kind = HASH_KEY_COOKIE;
-	else {
-		conftab_errorf(ct, "hash_key \"%s\": must be \"client\", "
-		    "\"uri\", \"header:NAME\" or \"cookie:NAME\"", u->hash_key);
-		return;
-	}
-	u->hash_name = colon != NULL ? colon + 1 : NULL;
-}
-
-/* A cookie name is a token (RFC 6265 4.1.1). */
-static void
-check_cookie_name(struct conftab *ct, const struct conftab_setting *s,
-    const struct conftab_val *v, void *obj)
-{
-	(void)obj;
-	if (!is_token(v->s))
-		conftab_errorf(ct, "'%s' \"%s\": a cookie name is letters, "
-		    "digits and !#$%%&'*+-.^_`|~", s->name, v->s);
-}
-
-#define NEXT_GIVEN	0x80000000u	/* next_upstream was written */
-
-static void
-set_next_upstream(struct conftab *ct, const struct conftab_setting *s,
-    const struct conftab_val *v, void *obj)
-{
-	static const struct {
-		const char	*word;
-		uint32_t	 bit;
-	} words[] = {
-		{ "error", NEXT_ERROR }, { "timeout", NEXT_TIMEOUT },
-		{ "502", NEXT_502 }, { "503", NEXT_503 }, { "504", NEXT_504 },
-		{ "non_idempotent", NEXT_NON_IDEMPOTENT },
-	};
-	struct config_upstream	*u = obj;
-	unsigned		 i;
-	size_t			 k;
-
-	(void)v;
-	u->next_mask = NEXT_GIVEN;
-	for (i = 0; i < u->nnext_upstream; i++) {
-		for (k = 0; k < PT_NELEM(words); k++)
-			if (strcmp(u->next_upstream[i], words[k].word) == 0)
-				break;
-		if (k == PT_NELEM(words)) {
-			conftab_errorf(ct, "'%s': unknown \"%s\" (error, "
-			    "timeout, 502, 503, 504, non_idempotent)", s->name,
-			    u->next_upstream[i]);
-			continue;
-		}
-		u->next_mask |= words[k].bit;
-	}
-}
-
-/* "200", or a range "200-399", within 100..599. */
-static void
-set_check_status(struct conftab *ct, const struct conftab_setting *s,
-    const struct conftab_val *v, void *obj)
-{
-	struct config_health	*h = obj;
-	unsigned long		 lo, hi;
-	char			*end;
-
-	lo = strtoul(v->s, &end, 10);
-	hi = lo;
-	if (*end == '-')
-		hi = strtoul(end + 1, &end, 10);
-	if (!isdigit((unsigned char)v->s[0]) || *end != '\0' || lo < 100 ||
-	    hi > 599 || lo > hi) {
-		conftab_errorf(ct, "'%s' \"%s\": must be a status or a range "
-		    "of them, such as \"200-399\"", s->name, v->s);
-		return;
-	}
-	h->status_min = (unsigned)lo;
-	h->status_max = (unsigned)hi;
-}
-
-/* Compiled now only to say where a pattern is wrong; the checker
-   compiles its own. */
-static void
-check_regex(struct conftab *ct, const struct conftab_setting *s,
-    const struct conftab_val *v, void *obj)
-{
-	pcre2_code	*re;
-	PCRE2_UCHAR	 msg[128];
-	PCRE2_SIZE	 off;
-	int		 err;
-
-	(void)obj;
-	re = pcre2_compile((PCRE2_SPTR)v->s, PCRE2_ZERO_TERMINATED, 0, &err,
-	    &off, NULL);
-	if (re != NULL) {
-		pcre2_code_free(re);
-		return;
-	}
-	pcre2_get_error_message(err, msg, sizeof(msg));
-	conftab_errorf(ct, "'%s': bad regular expression at offset %zu: %s",
-	    s->name, (size_t)off, (const char *)msg);
-}
-
-static void
-set_admin_address(struct conftab *ct, const struct conftab_setting *s,
-    const struct conftab_val *v, void *obj)
-{
-	struct config_admin *a = obj;
-
-	(void)s;
-	parse_address(ct, v->s, 0, &a->addr);
-}
-
-static void
-set_admin_allow(struct conftab *ct, const struct conftab_setting *s,
-    const struct conftab_val *v, void *obj)
-{
-	struct config_admin	*a = obj;
-	const char		*why;
-	unsigned		 i;
-
-	(void)v;
-	free(a->nets);
-	if ((a->nets = calloc(a->nallow + 1, sizeof(*a->nets))) == NULL) {
-		conftab_errorf(ct, "out of memory");
-		return;
-	}
-	a->nnets = a->nallow;
-	for (i = 0; i < a->nallow; i++)
-		if (addr_net_parse(a->allow[i], &a->nets[i], &why) == -1)
-			conftab_errorf(ct, "'%s': bad network \"%s\": %s",
-			    s->name, a->allow[i], why);
-}
-
-/*
- * "*", "*.suffix" or a name; a name is a DNS name, an IPv4 or [IPv6].
- * Lower-cased in place: the router compares without case, and one
- * spelling makes the duplicate check below simple.  No port: the router
- * matches the Host header without it.
- */
-static bool
-host_pattern_ok(char *h)
-{
-	char	*p = h, *end;
-
-	if (strcmp(h, "*") == 0)
-		return true;
-	if (p[0] == '*') {
-		if (p[1] != '.')
-			return false;
-		p += 2;
-	}
-	if (*p == '[' && p == h) {
-		if ((end = strchr(p, ']')) == NULL || end[1] != '\0')
-			return false;
-		for (p++; p < end; p++) {
-			*p = (char)tolower((unsigned char)*p);
-			if (!isxdigit((unsigned char)*p) && *p != ':' &&
-			    *p != '.')
-				return false;
-		}
-		return end > h + 1;	/* "[]" is no address */
-	}
-	/* Labels neither start with '.' or '-' nor leave one empty. */
-	if (*p == '\0' || *p == '.' || *p == '-')
-		return false;
-	for (; *p != '\0'; p++) {
-		*p = (char)tolower((unsigned char)*p);
-		if (!isalnum((unsigned char)*p) && strchr("-_.", *p) == NULL)
-			return false;
-		if (*p == '.' && (p[1] == '.' || p[1] == '\0'))
-			return false;
-	}
-	return true;
-}
-
-/* Each pattern valid, and in one site only. */
-static void
-check_hosts(struct conftab *ct, const struct conftab_setting *s,
-    const struct conftab_val *v, void *obj)
-{
-	struct config_site	*site = obj, *prev;
-	unsigned		 i, j, n;
-
-	(void)s;
-	(void)v;
-	for (i = 0; i < site->nhosts; i++) {
-		if (!host_pattern_ok(site->hosts[i])) {
-			conftab_errorf(ct, "invalid host pattern \"%s\": use "
-			    "\"*\", \"*.suffix\" or a plain name",
-			    site->hosts[i]);
-			continue;
-		}
-		/* A host in two sites would make the second one dead.  The
-		   sites before this one, and this one's hosts before i. */
-		for (prev = loader(ct)->cf->sites; prev <= site; prev++) {
-			n = prev == site ? i : prev->nhosts;
-			for (j = 0; j < n; j++)
-				if (strcmp(prev->hosts[j], site->hosts[i]) == 0)
-					break;
-			if (j == n)
-				continue;
-			if (prev == site)
-				conftab_errorf(ct, "host \"%s\" is listed "
-				    "twice", site->hosts[i]);
-			else
-				conftab_errorf(ct, "host \"%s\" is already in "
-				    "the site at line %d", site->hosts[i],
-				    prev->line);
-			break;
-		}
-	}
-}
-
-/* Routes match by prefix of the request path, which starts with '/'.
-   The length is kept, since the router compares it on every request. */
-static void
-check_route_path(struct conftab *ct, const struct conftab_setting *s,
-    const struct conftab_val *v, void *obj)
-{
-	struct config_route	*r = obj;
-
-	r->path_len = strlen(r->path);
-	if (r->path[0] != '/')
-		conftab_errorf(ct, "route '%s': 'path' must start with '/'",
-		    r->path);
-	else
-		check_uri_path(ct, s, v, obj);
-}
-
-/*
- * The name is kept, not looked up: the upstreams may come after the sites
- * in the file.  end_top() resolves it once everything is read, and
- * reports at the place kept here, where the name was written.
- */
-static void
-set_route_upstream(struct conftab *ct, const struct conftab_setting *s,
-    const struct conftab_val *v, void *obj)
-{
-	struct loader	*ld = loader(ct);
-	struct pending	*p;
-	size_t		 max;
-
-	if (v->type != CONFIG_TYPE_STRING || *v->s == '\0') {
-		conftab_errorf(ct, "'%s' must be the name of an upstream",
-		    s->name);
-		return;
-	}
-	if (ld->npending == ld->maxpending) {
-		max = ld->maxpending == 0 ? 16 : ld->maxpending * 2; /* few */
-		if ((p = reallocarray(ld->pending, max, sizeof(*p))) == NULL) {
-			conftab_errorf(ct, "out of memory");
-			return;
-		}
-		ld->pending = p;
-		ld->maxpending = max;
-	}
-	p = &ld->pending[ld->npending];
-	if ((p->name = strdup(v->s)) == NULL) {
-		conftab_errorf(ct, "out of memory");
-		return;
-	}
-	p->route = obj;
-	p->file = ct->file;	/* libconfig's, until config_destroy() */
-	p->line = ct->line;
-	ld->npending++;
-}
 
 /* ------------------------------------------------- checks of a group -- */
 
@@ -918,57 +392,6 @@ end_health(struct conftab *ct, void *obj)
 }
 
 /*
- * protocols = [ "TLSv1.2", "TLSv1.3" ]: the range they span.  Older
- * versions are not offered: OpenSSL 3 refuses them at its default
- * security level anyway.
- */
-static void
-set_protocols(struct conftab *ct, const struct conftab_setting *s,
-    const struct conftab_val *v, void *obj)
-{
-	struct config_protocols	*p = (void *)((char *)obj + s->off);
-	unsigned		 i;
-	int			 ver;
-
-	(void)v;
-	for (i = 0; i < p->nnames; i++) {
-		if ((ver = tls_protocol(p->names[i])) == 0) {
-			conftab_errorf(ct, "'%s': unknown protocol '%s' "
-			    "(TLSv1.2 or TLSv1.3)", s->name, p->names[i]);
-			continue;
-		}
-		if (p->min == 0 || ver < p->min)
-			p->min = ver;
-		if (ver > p->max)
-			p->max = ver;
-	}
-}
-
-/* The line of client_verify, for end_tls() to name. */
-static void
-note_verify_line(struct conftab *ct, const struct conftab_setting *s,
-    const struct conftab_val *v, void *obj)
-{
-	(void)s;
-	(void)v;
-	((struct config_tls *)obj)->verify_line = ct->line;
-}
-
-/* hsts = "max-age=N[; includeSubDomains][; preload]": sent as it is,
-   so it must be a header value and begin with max-age. */
-static void
-check_hsts(struct conftab *ct, const struct conftab_setting *s,
-    const struct conftab_val *v, void *obj)
-{
-	const char *p = v->s;
-
-	check_header_value(ct, s, v, obj);
-	if (strncasecmp(p, "max-age=", 8) != 0 || !isdigit((unsigned char)p[8]))
-		conftab_errorf(ct, "'%s' must begin with max-age=SECONDS, as "
-		    "in \"max-age=31536000; includeSubDomains\"", s->name);
-}
-
-/*
  * A listener's TLS: the contexts are built here, from the files, so
  * that a certificate that does not load is an error of the file, with
  * OpenSSL's reason, before anything starts.
@@ -990,10 +413,10 @@ end_tls(struct conftab *ct, void *obj)
 	for (i = 0; i < t->ncerts; i++)
 		if (t->certs[i].certificate == NULL ||
 		    t->certs[i].key == NULL ||
-		    readable(t->certs[i].certificate) == -1 ||
-		    readable(t->certs[i].key) == -1 ||
+		    confval_readable(t->certs[i].certificate) == -1 ||
+		    confval_readable(t->certs[i].key) == -1 ||
 		    (t->certs[i].ocsp != NULL &&
-		    readable(t->certs[i].ocsp) == -1))
+		    confval_readable(t->certs[i].ocsp) == -1))
 			return;		/* said already */
 	line = t->line;
 	if (t->ncerts > 0 &&
