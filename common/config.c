@@ -270,6 +270,8 @@ static const struct conftab_setting upstream_tls_settings[] = {
 	STRV("protocols", protocols.names, protocols.nnames, 0,
 	    confval_set_protocols),
 	STR("ciphers", ciphers, TLS_DEFAULT_CIPHERS, 0, NULL),
+	STR("ciphersuites", ciphersuites, NULL, 0, NULL),
+	STR("groups", groups, TLS_DEFAULT_GROUPS, 0, NULL),
 };
 static const struct conftab_table upstream_tls_group =
     TABLE("upstream tls", LINE, -1, upstream_tls_settings,

@@ -71,7 +71,9 @@ struct config_upstream_tls {
 	char		*certificate;	/* client certificate, or NULL */
 	char		*key;
 	struct config_protocols protocols;
-	char		*ciphers;
+	char		*ciphers;	/* TLS 1.2 list */
+	char		*ciphersuites;	/* TLS 1.3 */
+	char		*groups;
 	struct tls_client *rt;
 	int		 line;
 };

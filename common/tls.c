@@ -185,6 +185,22 @@ use_pair(SSL_CTX *ctx, X509 *leaf, STACK_OF(X509) *chain, EVP_PKEY *key,
 	return 0;
 }
 
+/* The TLS 1.3 suites and the key exchange groups, when given. */
+static int
+set_tls13(SSL_CTX *ctx, const char *suites, const char *groups, char *err,
+    size_t len)
+{
+	if (suites != NULL && !SSL_CTX_set_ciphersuites(ctx, suites)) {
+		snprintf(err, len, "ciphersuites '%s': %s", suites, tls_error());
+		return -1;
+	}
+	if (groups != NULL && !SSL_CTX_set1_groups_list(ctx, groups)) {
+		snprintf(err, len, "groups '%s': %s", groups, tls_error());
+		return -1;
+	}
+	return 0;
+}
+
 /* The protocol range, and the options both sides share. */
 static int
 set_common(SSL_CTX *ctx, const struct config_protocols *p,
@@ -379,16 +395,8 @@ server_ctx(struct tls_server *ts, const struct config_tls *t, char *err,
 	if (set_common(ctx, &t->protocols, t->ciphers, err, len) == -1)
 		goto fail;
 	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
-	if (t->ciphersuites != NULL &&
-	    !SSL_CTX_set_ciphersuites(ctx, t->ciphersuites)) {
-		snprintf(err, len, "ciphersuites '%s': %s", t->ciphersuites,
-		    tls_error());
+	if (set_tls13(ctx, t->ciphersuites, t->groups, err, len) == -1)
 		goto fail;
-	}
-	if (t->groups != NULL && !SSL_CTX_set1_groups_list(ctx, t->groups)) {
-		snprintf(err, len, "groups '%s': %s", t->groups, tls_error());
-		goto fail;
-	}
 	/* Sessions resume from tickets any worker can open; a per-process
 	   cache would only resume on the worker that made the session. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
@@ -691,7 +699,8 @@ tls_client_new(const struct config_upstream_tls *t, char *err, size_t len)
 		goto fail;
 	}
 	SSL_CTX_set_ex_data(tc->ctx, ex_client, tc);
-	if (set_common(tc->ctx, &t->protocols, t->ciphers, err, len) == -1)
+	if (set_common(tc->ctx, &t->protocols, t->ciphers, err, len) == -1 ||
+	    set_tls13(tc->ctx, t->ciphersuites, t->groups, err, len) == -1)
 		goto fail;
 	if (t->verify) {
 		SSL_CTX_set_verify(tc->ctx, SSL_VERIFY_PEER, NULL);

@@ -57,6 +57,7 @@ struct check {
 	struct ev_tq	*tq_interval, *tq_timeout;
 	pcre2_code	*re;		/* health.body, or NULL */
 	pcre2_match_data *md;
+	SSL_SESSION	*session;	/* TLS: of the last good check */
 	uint64_t	 started;	/* ms, loop clock */
 	bool		 connecting;	/* connect(2) in progress */
 	unsigned	 status;	/* of the head, while the body comes */
@@ -97,6 +98,12 @@ check_done(struct check *k, bool ok, const char *fmt, ...)
 
 	if (k->c.io.fd != -1) {
 		(void)ev_del(k->ck->loop, &k->c.io);
+		/* The next check resumes this session: no full handshake
+		   every interval. */
+		if (ok && k->c.ssl != NULL && !k->c.handshake) {
+			SSL_SESSION_free(k->session);
+			k->session = SSL_get1_session(k->c.ssl);
+		}
 		io_close(&k->c, false);
 	}
 	va_start(ap, fmt);
@@ -325,7 +332,7 @@ check_start(struct ev_timer *t)
 		tls_client_name(k->up->tls, k->srv->address, name,
 		    sizeof(name));
 		if ((ssl = tls_client_ssl(k->up->tls->rt, name,
-		    k->up->tls->sni, NULL)) == NULL ||
+		    k->up->tls->sni, k->session)) == NULL ||
 		    io_tls(&k->c, ssl) == -1) {
 			check_done(k, false, "TLS: %s", tls_error());
 			return;

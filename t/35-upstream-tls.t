@@ -122,7 +122,7 @@ $routes ); } );
 EOF
 my $started = eval { $t->write_config($conf)->run; 1 };
 my $why = $@;
-plan tests => 24;
+plan tests => 25;
 ok($started, 'portico starts with TLS upstreams') or diag($why);
 SKIP: {
 skip 'portico did not start', 20 unless $started;
@@ -197,7 +197,8 @@ my $n = 0;
 for my $case (['a missing ca file', qq|ca = "$d/missing-ca.pem"; #HERE|, qr/missing-ca\.pem|No such file/],
     ['a certificate without its key', qq|certificate = "$d/client.pem"; #HERE|, qr/key/],
     ['a key that is not the certificate\'s', qq|certificate = "$d/client.pem"; key = "$d/intruder.key"; #HERE|,
-	qr/key values mismatch/]) {
+	qr/key values mismatch/],
+    ['an unknown key exchange group', qq|groups = "X25519:nosuch"; #HERE|, qr/groups 'X25519:nosuch'/]) {
 	my ($what, $tls, $re) = @$case;
 	my $text = <<"EOF";
 workers = 1;
