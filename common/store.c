@@ -1,0 +1,414 @@
+/*
+ * store.c: the cache store, one mapped file: header, index, a data area
+ * used as a ring.  See store.h.
+ *
+ * The index is a hash table of buckets of BUCKET_SLOTS slots; a slot is
+ * the hash of a key and the loc of its object (0: empty).  A slot whose
+ * object has been overwritten by the ring is as good as empty.  A new
+ * object takes, in its bucket, the slot of the same key, or an empty
+ * one, or the one with the oldest object.
+ *
+ * Every shared word is read and written with atomics.  The order that
+ * makes it safe: a writer moves the head of the log (so that readers of
+ * what it will overwrite see it first), writes the object, and stores
+ * the slot last; a reader loads the slot, reads the object, and only
+ * then loads the head again to see whether the ring went past it.
+ */
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "store.h"
+
+#define STORE_MAGIC	0x50544353u	/* "PTCS" */
+#define STORE_VERSION	1
+#define OBJ_MAGIC	0x4f424a31u	/* "OBJ1" */
+#define HEADER_SIZE	4096
+#define BUCKET_SLOTS	8
+#define ALIGN		64
+#define BYTES_PER_SLOT	4096		/* index slots: one per 4 KiB of data */
+
+struct store_slot {
+	uint64_t	 hash;
+	uint64_t	 loc;		/* + 1: 0 is empty */
+};
+
+struct store_hdr {
+	uint32_t	 magic, version;
+	uint64_t	 size;		/* of the file */
+	uint64_t	 nslots;	/* a power of two */
+	uint64_t	 index_off, data_off, data_size;
+	uint64_t	 head;		/* the log: bytes reserved so far */
+};
+
+struct store {
+	char		*map;
+	uint64_t	 size;
+	struct store_hdr *hdr;
+	struct store_slot *slots;
+	uint64_t	 nbuckets;
+	char		*data;
+	uint64_t	 data_size;
+};
+
+#define LOAD(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define STORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
+
+static uint64_t
+align_up(uint64_t n, uint64_t a)
+{
+	return (n + a - 1) & ~(a - 1);
+}
+
+/* The geometry a file of size bytes has: a power of two of slots. */
+static void
+geometry(uint64_t size, struct store_hdr *h)
+{
+	uint64_t slots = BUCKET_SLOTS;
+
+	while (slots * 2 * BYTES_PER_SLOT <= size)
+		slots *= 2;
+	memset(h, 0, sizeof(*h));
+	h->magic = STORE_MAGIC;
+	h->version = STORE_VERSION;
+	h->size = size;
+	h->nslots = slots;
+	h->index_off = HEADER_SIZE;
+	h->data_off = align_up(HEADER_SIZE + slots * sizeof(struct store_slot),
+	    4096);
+	h->data_size = size > h->data_off ? (size - h->data_off) & ~(uint64_t)
+	    (ALIGN - 1) : 0;
+}
+
+/* store_open(): see store.h. */
+struct store *
+store_open(const char *path, uint64_t size, const char **why, char *err,
+    size_t errlen)
+{
+	struct store_hdr	 want, have;
+	struct store		*s;
+	struct stat		 st;
+	int			 fd, rc = 0;
+	bool			 fresh = false;
+
+	*why = NULL;
+	geometry(size, &want);
+	if (want.data_size < 64 * 1024) {
+		snprintf(err, errlen, "%s: %llu bytes is too small for a cache",
+		    path, (unsigned long long)size);
+		return NULL;
+	}
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1 ||
+	    fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return NULL;
+	}
+	memset(&have, 0, sizeof(have));
+	if ((uint64_t)st.st_size != size)
+		*why = st.st_size == 0 ? NULL : "its size is not cache.size";
+	else if (pread(fd, &have, sizeof(have), 0) != sizeof(have) ||
+	    have.magic != STORE_MAGIC)
+		*why = "it is not a cache file";
+	else if (have.version != STORE_VERSION)
+		*why = "it is of another format version";
+	else if (have.nslots != want.nslots || have.data_off != want.data_off ||
+	    have.data_size != want.data_size)
+		*why = "its geometry is not this one's";
+	else
+		goto map;
+	/* Made anew: emptied, then sized with its blocks allocated. */
+	fresh = true;
+	if (ftruncate(fd, 0) == -1 ||
+	    (rc = posix_fallocate(fd, 0, (off_t)size)) != 0) {
+		snprintf(err, errlen, "%s: cannot allocate %llu bytes: %s",
+		    path, (unsigned long long)size,
+		    strerror(errno != 0 ? errno : rc));
+		close(fd);
+		return NULL;
+	}
+map:
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		close(fd);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (s->map == MAP_FAILED) {
+		snprintf(err, errlen, "%s: mmap: %s", path, strerror(errno));
+		free(s);
+		return NULL;
+	}
+	s->size = size;
+	s->hdr = (struct store_hdr *)s->map;
+	if (fresh)
+		memcpy(s->hdr, &want, sizeof(want));	/* the rest is zero */
+	s->slots = (struct store_slot *)(s->map + want.index_off);
+	s->nbuckets = want.nslots / BUCKET_SLOTS;
+	s->data = s->map + want.data_off;
+	s->data_size = want.data_size;
+	return s;
+}
+
+/* store_close(): see store.h. */
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	munmap(s->map, s->size);
+	free(s);
+}
+
+/* store_max(): see store.h.  An eighth of the ring. */
+uint64_t
+store_max(const struct store *s)
+{
+	return s->data_size / 8;
+}
+
+/* Whether the object reserved at loc is still there. */
+static bool
+intact(const struct store *s, uint64_t loc)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return LOAD(&s->hdr->head) <= loc + s->data_size;
+}
+
+static struct store_obj *
+obj_at(const struct store *s, uint64_t loc)
+{
+	return (struct store_obj *)(s->data + loc % s->data_size);
+}
+
+/* store_reserve(): see store.h.  An object never straddles the end of
+   the ring: the tail is skipped. */
+int
+store_reserve(struct store *s, uint64_t hash, size_t key_len,
+    size_t meta_len, uint64_t body_len, struct store_put *p)
+{
+	uint64_t	size, head, start, phys;
+
+	size = align_up(sizeof(struct store_obj) + key_len + meta_len +
+	    body_len, ALIGN);
+	if (key_len > UINT32_MAX || meta_len > UINT32_MAX ||
+	    size > store_max(s))
+		return -1;
+	head = LOAD(&s->hdr->head);
+	do {
+		phys = head % s->data_size;
+		start = phys + size > s->data_size ?
+		    head + (s->data_size - phys) : head;
+	} while (!__atomic_compare_exchange_n(&s->hdr->head, &head,
+	    start + size, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+	p->obj = obj_at(s, start);
+	memset(&p->head, 0, sizeof(p->head));
+	p->head.loc = start;
+	p->head.hash = hash;
+	p->head.size = size;
+	p->head.key_len = (uint32_t)key_len;
+	p->head.meta_len = (uint32_t)meta_len;
+	p->head.body_len = body_len;
+	p->obj->magic = 0;
+	p->key = (char *)(p->obj + 1);
+	p->meta = p->key + key_len;
+	p->body = p->meta + meta_len;
+	return 0;
+}
+
+/* The CRC-32 of the key, meta and body that h says are at p. */
+static uint32_t
+obj_crc(const struct store_obj *h, const unsigned char *p)
+{
+	uint64_t		 n = (uint64_t)h->key_len + h->meta_len +
+				    h->body_len;
+	uLong			 crc = crc32(0L, Z_NULL, 0);
+
+	while (n > 0) {
+		uInt chunk = n > (1u << 30) ? (1u << 30) : (uInt)n;
+
+		crc = crc32(crc, p, chunk);
+		p += chunk;
+		n -= chunk;
+	}
+	return (uint32_t)crc;
+}
+
+static struct store_slot *
+bucket(const struct store *s, uint64_t hash)
+{
+	return &s->slots[(hash % s->nbuckets) * BUCKET_SLOTS];
+}
+
+/* Whether the header at loc can be believed: its parts fit in it, and it
+   fits in the ring (a torn file may say anything). */
+static bool
+sane(const struct store *s, const struct store_obj *o, uint64_t loc)
+{
+	return o->magic == OBJ_MAGIC && o->loc == loc &&
+	    o->size <= store_max(s) &&
+	    loc % s->data_size + o->size <= s->data_size &&
+	    sizeof(*o) + (uint64_t)o->key_len + o->meta_len + o->body_len <=
+	    o->size;
+}
+
+/* Whether slot sl holds, intact, the object of key; *loc is its loc. */
+static bool
+slot_is(const struct store *s, struct store_slot *sl, uint64_t hash,
+    const void *key, size_t key_len, uint64_t *loc)
+{
+	const struct store_obj	*o;
+	uint64_t		 l = LOAD(&sl->loc);
+
+	if (l == 0 || LOAD(&sl->hash) != hash || !intact(s, l - 1))
+		return false;
+	o = obj_at(s, l - 1);
+	if (!sane(s, o, l - 1) || o->hash != hash || o->key_len != key_len ||
+	    memcmp(o + 1, key, key_len) != 0 || !intact(s, l - 1))
+		return false;
+	*loc = l - 1;
+	return true;
+}
+
+/* store_commit(): see store.h.  Nothing of the file is trusted before
+   it is known that the ring did not go past the object. */
+int
+store_commit(struct store *s, struct store_put *p)
+{
+	struct store_obj	*o = p->obj, *h = &p->head;
+	struct store_slot	*b = bucket(s, h->hash), *pick = NULL;
+	uint64_t		 loc = h->loc, l, oldest = UINT64_MAX;
+	struct timespec		 ts;
+	unsigned		 i;
+
+	if (!intact(s, loc))
+		return -1;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	h->stored = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	memcpy(o, h, sizeof(*o));
+	o->magic = 0;
+	o->crc = obj_crc(h, (const unsigned char *)(o + 1));
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	STORE(&o->magic, OBJ_MAGIC);
+	if (!intact(s, loc))
+		return -1;
+	for (i = 0; i < BUCKET_SLOTS; i++) {
+		if (slot_is(s, &b[i], h->hash, p->key, h->key_len, &l)) {
+			pick = &b[i];
+			break;
+		}
+		l = LOAD(&b[i].loc);
+		if (l == 0 || !intact(s, l - 1)) {
+			if (oldest != 0)
+				pick = &b[i];
+			oldest = 0;
+		} else if (l - 1 < oldest) {
+			oldest = l - 1;
+			pick = &b[i];
+		}
+	}
+	/* Publish: first no loc, so that no reader pairs the new hash with
+	   the old object, then the hash, then the loc. */
+	STORE(&pick->loc, 0);
+	STORE(&pick->hash, h->hash);
+	STORE(&pick->loc, loc + 1);
+	return 0;
+}
+
+/* store_get(): see store.h. */
+int
+store_get(struct store *s, uint64_t hash, const void *key, size_t key_len,
+    struct store_ref *r)
+{
+	struct store_slot	*b = bucket(s, hash);
+	uint64_t		 loc;
+	unsigned		 i;
+
+	for (i = 0; i < BUCKET_SLOTS; i++) {
+		if (!slot_is(s, &b[i], hash, key, key_len, &loc))
+			continue;
+		r->obj = obj_at(s, loc);
+		r->loc = loc;
+		r->key = (const char *)(r->obj + 1);
+		r->meta = r->key + r->obj->key_len;
+		r->body = r->meta + r->obj->meta_len;
+		return 0;
+	}
+	return -1;
+}
+
+/* store_still(): see store.h. */
+bool
+store_still(const struct store *s, const struct store_ref *r)
+{
+	return intact(s, r->loc);
+}
+
+/* store_drop(): see store.h.  The slot is emptied only if it still
+   points at the object found. */
+int
+store_drop(struct store *s, uint64_t hash, const void *key, size_t key_len)
+{
+	struct store_slot	*b = bucket(s, hash);
+	uint64_t		 loc, want;
+	unsigned		 i;
+	int			 rc = -1;
+
+	for (i = 0; i < BUCKET_SLOTS; i++) {
+		if (!slot_is(s, &b[i], hash, key, key_len, &loc))
+			continue;
+		want = loc + 1;
+		if (__atomic_compare_exchange_n(&b[i].loc, &want, 0, false,
+		    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			rc = 0;
+	}
+	return rc;
+}
+
+/* store_check(): see store.h. */
+unsigned
+store_check(struct store *s)
+{
+	const struct store_obj	*o;
+	uint64_t		 i, l, want;
+	unsigned		 dropped = 0;
+
+	for (i = 0; i < s->nbuckets * BUCKET_SLOTS; i++) {
+		if ((l = LOAD(&s->slots[i].loc)) == 0 || !intact(s, l - 1))
+			continue;
+		o = obj_at(s, l - 1);
+		if (sane(s, o, l - 1) && o->hash == LOAD(&s->slots[i].hash) &&
+		    obj_crc(o, (const unsigned char *)(o + 1)) == o->crc)
+			continue;
+		if (!intact(s, l - 1))
+			continue;	/* overwritten meanwhile: not bad */
+		want = l;
+		if (__atomic_compare_exchange_n(&s->slots[i].loc, &want, 0,
+		    false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			dropped++;
+	}
+	return dropped;
+}
+
+/* store_count(): see store.h. */
+void
+store_count(const struct store *s, uint64_t *objects, uint64_t *bytes)
+{
+	uint64_t i, l;
+
+	*objects = *bytes = 0;
+	for (i = 0; i < s->nbuckets * BUCKET_SLOTS; i++) {
+		if ((l = LOAD(&s->slots[i].loc)) == 0 || !intact(s, l - 1))
+			continue;
+		(*objects)++;
+		*bytes += obj_at(s, l - 1)->size;
+	}
+}

@@ -1,0 +1,235 @@
+/*
+ * t/unit/store.c: the cache store (common/store.c) on a file of 1 MiB:
+ * put, get, replace, drop; a working set three times the file, which
+ * keeps its size and keeps the newest objects; a reopen that keeps the
+ * objects; a byte of a body overwritten, which store_check() drops; a
+ * file of another size, made anew; and a writer lapped before it
+ * publishes.
+ */
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "tap.h"
+
+#define MIB	(1024 * 1024)
+
+static char	dir[] = "/tmp/portico-store-test.XXXXXX";
+static char	path[256];
+
+static uint64_t
+hash_of(const char *key)
+{
+	uint64_t	h = 1469598103934665603ULL;
+
+	for (; *key != '\0'; key++)
+		h = (h ^ (unsigned char)*key) * 1099511628211ULL;
+	return h;
+}
+
+/* Store key with a body of n bytes of c; 0 or -1. */
+static int
+put(struct store *s, const char *key, size_t n, char c)
+{
+	struct store_put p;
+
+	if (store_reserve(s, hash_of(key), strlen(key), 4, n, &p) == -1)
+		return -1;
+	memcpy(p.key, key, strlen(key));
+	memcpy(p.meta, "meta", 4);
+	memset(p.body, c, n);
+	return store_commit(s, &p);
+}
+
+/* The body of key: its length and first byte, or -1. */
+static long
+get(struct store *s, const char *key, char *c)
+{
+	struct store_ref r;
+
+	if (store_get(s, hash_of(key), key, strlen(key), &r) == -1)
+		return -1;
+	*c = r.body[0];
+	if (memcmp(r.meta, "meta", 4) != 0 || !store_still(s, &r))
+		return -1;
+	return (long)r.obj->body_len;
+}
+
+static void
+test_basic(void)
+{
+	struct store	*s;
+	const char	*why;
+	char		 err[256], c = 0;
+	struct stat	 st;
+	uint64_t	 n, bytes;
+
+	s = store_open(path, MIB, &why, err, sizeof(err));
+	ok(s != NULL, "a new file opens");
+	if (s == NULL)
+		diag("%s", err);
+	if (s == NULL)
+		return;
+	ok(why == NULL, "  a new file needs no reason");
+	ok(stat(path, &st) == 0 && st.st_size == MIB, "  of exactly its size");
+	ok(put(s, "/a", 1000, 'a') == 0, "put /a");
+	is_int(get(s, "/a", &c), 1000, "get /a: 1000 bytes");
+	ok(c == 'a', "  of its body");
+	is_int(get(s, "/b", &c), -1, "get /b: a miss");
+	ok(put(s, "/a", 10, 'z') == 0, "put /a again");
+	is_int(get(s, "/a", &c), 10, "  the new one is found");
+	store_count(s, &n, &bytes);
+	is_int((long)n, 1, "  and the old one is gone from the index");
+	is_int(store_drop(s, hash_of("/a"), "/a", 2), 0, "drop /a");
+	is_int(get(s, "/a", &c), -1, "  then a miss");
+	is_int(store_drop(s, hash_of("/a"), "/a", 2), -1,
+	    "  dropped twice: -1");
+	ok(put(s, "/big", store_max(s), 'x') == -1, "an object over "
+	    "store_max() is refused");
+	store_close(s);
+}
+
+/* Three times the file, in 4 KiB objects: the newest stay, the oldest
+   are gone, the file keeps its size. */
+static void
+test_ring(void)
+{
+	struct store	*s;
+	const char	*why;
+	char		 err[256], key[32], c;
+	struct stat	 st;
+	int		 i, n = 3 * MIB / 4096, bad = 0, found = 0;
+
+	if ((s = store_open(path, MIB, &why, err, sizeof(err))) == NULL) {
+		ok(0, "reopen: %s", err);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "/o/%d", i);
+		if (put(s, key, 4000, (char)('a' + i % 26)) == -1)
+			bad++;
+	}
+	is_int(bad, 0, "%d objects of 4000 bytes stored in a 1 MiB store", n);
+	for (i = n - 100; i < n; i++) {
+		snprintf(key, sizeof(key), "/o/%d", i);
+		if (get(s, key, &c) == 4000 && c == (char)('a' + i % 26))
+			found++;
+	}
+	is_int(found, 100, "  the newest 100 are all there, whole");
+	found = 0;
+	for (i = 0; i < 100; i++) {
+		snprintf(key, sizeof(key), "/o/%d", i);
+		if (get(s, key, &c) != -1)
+			found++;
+	}
+	is_int(found, 0, "  the oldest 100 are gone");
+	ok(stat(path, &st) == 0 && st.st_size == MIB, "  the file is still "
+	    "1 MiB");
+	store_close(s);
+	s = store_open(path, MIB, &why, err, sizeof(err));
+	ok(s != NULL && why == NULL, "reopened as it is");
+	snprintf(key, sizeof(key), "/o/%d", n - 1);
+	ok(s != NULL && get(s, key, &c) == 4000, "  and the objects are kept");
+	store_close(s);
+}
+
+/* A byte of a body changed on disk: store_check() drops that object. */
+static void
+test_check(void)
+{
+	struct store		*s;
+	struct store_ref	 r;
+	const char		*why;
+	char			 err[256], c;
+
+	if ((s = store_open(path, MIB, &why, err, sizeof(err))) == NULL) {
+		ok(0, "reopen: %s", err);
+		return;
+	}
+	put(s, "/good", 500, 'g');
+	put(s, "/bad", 500, 'b');
+	is_int(store_check(s), 0, "store_check(): nothing wrong yet");
+	if (store_get(s, hash_of("/bad"), "/bad", 4, &r) == -1) {
+		ok(0, "/bad is there");
+		store_close(s);
+		return;
+	}
+	/* A byte of the body changes in the file (the mapping is the
+	   file), as a bad disk or a torn write would leave it. */
+	((char *)r.body)[100] = 'X';
+	is_int(store_check(s), 1, "a body byte overwritten: store_check() "
+	    "drops one object");
+	is_int(get(s, "/bad", &c), -1, "  that one: a miss");
+	is_int(get(s, "/good", &c), 500, "  the other is kept");
+	store_close(s);
+}
+
+/* Another size: made anew, with a reason. */
+static void
+test_resize(void)
+{
+	struct store	*s;
+	const char	*why;
+	char		 err[256], c;
+
+	s = store_open(path, 2 * MIB, &why, err, sizeof(err));
+	ok(s != NULL && why != NULL, "a file of another size is made anew "
+	    "(%s)", why != NULL ? why : "no reason");
+	ok(s != NULL && get(s, "/good", &c) == -1, "  and empty");
+	store_close(s);
+	s = store_open(path, 1024, &why, err, sizeof(err));
+	ok(s == NULL, "a store too small is refused: %s", err);
+}
+
+/* A writer that the ring passes before it commits does not publish. */
+static void
+test_lapped(void)
+{
+	struct store		*s;
+	struct store_put	 p;
+	const char		*why;
+	char			 err[256], key[32], c;
+	int			 i;
+
+	if ((s = store_open(path, MIB, &why, err, sizeof(err))) == NULL) {
+		ok(0, "open: %s", err);
+		return;
+	}
+	if (store_reserve(s, hash_of("/slow"), 5, 4, 100, &p) == -1) {
+		ok(0, "reserve");
+		store_close(s);
+		return;
+	}
+	memcpy(p.key, "/slow", 5);
+	memcpy(p.meta, "meta", 4);
+	memset(p.body, 's', 100);
+	for (i = 0; i < 2 * MIB / 4096; i++) {
+		snprintf(key, sizeof(key), "/fast/%d", i);
+		put(s, key, 4000, 'f');
+	}
+	is_int(store_commit(s, &p), -1, "a writer lapped by the ring does "
+	    "not publish");
+	is_int(get(s, "/slow", &c), -1, "  and its object is not found");
+	store_close(s);
+}
+
+int
+main(void)
+{
+	if (mkdtemp(dir) == NULL) {
+		diag("mkdtemp: %s", strerror(errno));
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/cache.db", dir);
+	test_basic();
+	test_ring();
+	test_check();
+	test_resize();
+	test_lapped();
+	(void)unlink(path);
+	(void)rmdir(dir);
+	return done();
+}
