@@ -17,7 +17,8 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
-use Test::Portico qw(wait_until parse_response http_request req_header);
+use Test::Portico qw(wait_until parse_response http_request req_header shq sh
+    write_file);
 use IO::Socket::SSL;
 use Socket qw(SOL_SOCKET SO_RCVTIMEO);
 use Errno qw(EINTR EAGAIN EWOULDBLOCK);
@@ -32,14 +33,6 @@ my $t = Test::Portico->new;
 my $d = $t->testdir;
 my $bin = $ENV{TEST_PORTICO_BINARY} // './portico';
 
-sub shq { my ($s) = @_; return $s if $s =~ m{^[\w/.:=,+@%-]+$}; $s =~ s/'/'\\''/g; "'$s'" }
-sub sh {
-	my $cmd = join ' ', map { shq($_) } @_;
-	my $out = `$cmd 2>&1`;
-	die "failed: $cmd\n$out" if $?;
-	return $out;
-}
-sub write_file { my ($p, $s) = @_; open my $f, '>', $p or die "$p: $!"; print $f $s; close $f or die }
 sub slurp { my ($p) = @_; open my $f, '<', $p or return ''; local $/; <$f> // '' }
 
 # cert(NAME, SUBJECT, issuer => CA, type => ec|rsa, serial => N, ext => TEXT):

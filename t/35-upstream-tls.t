@@ -12,7 +12,7 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
-use Test::Portico qw(wait_until);
+use Test::Portico qw(wait_until shq sh write_file);
 use File::Spec;
 use IO::Socket::INET;
 use POSIX qw(WNOHANG);
@@ -25,14 +25,6 @@ my $d = $t->testdir;
 my $bin = $ENV{TEST_PORTICO_BINARY} // './portico';
 my $TLS_ORIGIN = File::Spec->rel2abs('t/lib/tls-origin.pl');
 
-sub shq { my ($s) = @_; return $s if $s =~ m{^[\w/.:=,+@%-]+$}; $s =~ s/'/'\\''/g; "'$s'" }
-sub sh {
-	my $cmd = join ' ', map { shq($_) } @_;
-	my $out = `$cmd 2>&1`;
-	die "failed: $cmd\n$out" if $?;
-	return $out;
-}
-sub write_file { my ($p, $s) = @_; open my $f, '>', $p or die "$p: $!"; print $f $s; close $f or die }
 
 # cert(NAME, SUBJECT, issuer => CA, serial => N, ext => TEXT): TESTDIR/NAME.pem
 # and NAME.key (ECDSA P-256); without issuer a self-signed CA.

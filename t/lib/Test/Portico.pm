@@ -75,12 +75,24 @@ use Test::More ();
 use Scalar::Util ();
 
 our @EXPORT_OK = qw(pattern parse_response parse_responses http_request
-    wait_until req_header);
+    wait_until req_header shq sh write_file);
 
 my $ORIGIN_PL = File::Spec->rel2abs(dirname(__FILE__) . '/../origin.pl');
 my @INSTANCES;
 
 $SIG{PIPE} = 'IGNORE';
+
+# shq(S): S quoted for sh(1).  sh(CMD, ARG...): run it, return what it
+# printed (stdout and stderr); die, with that, when it fails.
+# write_file(PATH, TEXT): PATH holds TEXT.
+sub shq { my ($s) = @_; return $s if $s =~ m{^[\w/.:=,+@%-]+$}; $s =~ s/'/'\\''/g; "'$s'" }
+sub sh {
+	my $cmd = join ' ', map { shq($_) } @_;
+	my $out = `$cmd 2>&1`;
+	die "failed: $cmd\n$out" if $?;
+	return $out;
+}
+sub write_file { my ($p, $s) = @_; open my $f, '>', $p or die "$p: $!"; print $f $s; close $f or die }
 
 # pattern(N): the bytes origin.pl sends for /pattern/N, /chunked/N/K and
 # /close/N: 16-byte lines "%015d\n" numbered from 0, cut at N bytes.
