@@ -19,6 +19,7 @@
 #include <stdlib.h>
 
 #include "config.h"
+#include "amount.h"
 #include "conftab.h"
 #include "confval.h"
 #include "tls.h"
@@ -621,14 +622,14 @@ end_top(struct conftab *ct, void *obj)
 int
 config_parse_duration(const char *s, uint32_t *ms, const char **err)
 {
-	return conftab_parse_duration(s, ms, err);
+	return amount_duration(s, ms, err);
 }
 
 /* config_parse_size(): see config.h. */
 int
 config_parse_size(const char *s, uint64_t *bytes, const char **err)
 {
-	return conftab_parse_size(s, bytes, err);
+	return amount_size(s, bytes, err);
 }
 
 /* config_load(): see config.h. */

@@ -177,12 +177,4 @@ void	conftab_free(const struct conftab_table *g, void *obj);
 void	conftab_names(const struct conftab_table *g, const char **names,
 	    size_t max, char *pool, size_t poolsize);
 
-/*
- * conftab_parse_duration(), conftab_parse_size(): "500ms", "10s", "1m30s"
- * (a bare number is seconds); "512", "16K", "1G".  Return 0, or -1 with
- * *err set.
- */
-int	conftab_parse_duration(const char *s, uint32_t *ms, const char **err);
-int	conftab_parse_size(const char *s, uint64_t *bytes, const char **err);
-
 #endif /* CONFTAB_H */
