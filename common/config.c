@@ -79,12 +79,13 @@
 /* The checks of the groups, below the tables; the setters are in
    confval.c. */
 static conftab_check_fn end_top, end_upstream, end_health, end_site,
-    end_route, end_return, end_tls, end_upstream_tls;
+    end_route, end_return, end_tls, end_upstream_tls, end_cache,
+    end_route_cache;
 
 static const struct conftab_table proxy_headers_group, access_log_group,
     cache_group, admin_group, listener_group, tls_group, cert_group,
     upstream_group, upstream_tls_group, server_group, health_group,
-    site_group, route_group, return_group;
+    site_group, route_group, return_group, route_cache_group;
 
 /*
  * The top level: the processes, then the limits and timeouts of the
@@ -146,9 +147,12 @@ static const struct conftab_table access_log_group =
 static const struct conftab_setting cache_settings[] = {
 	STR("path", path, NULL, S_REQUIRED, NULL),
 	SIZE("size", size, "256M", MB, 16 * TB),
+	DUR("lock_timeout", lock_timeout_ms, "5s", 0, DUR_MAX),
+	SIZE("buffers", buffers, "64M", 0, TB),
+	STRV("purge_allow", purge.allow, purge.nallow, 0, confval_set_allow),
 };
 static const struct conftab_table cache_group =
-    TABLE("cache", -1, -1, cache_settings, NULL);
+    TABLE("cache", -1, -1, cache_settings, end_cache);
 #undef T
 
 /* proxy_headers = { ... }: what the origin is told of the client. */
@@ -167,7 +171,7 @@ static const struct conftab_table proxy_headers_group =
 #define T struct config_admin
 static const struct conftab_setting admin_settings[] = {
 	STR("address", address, NULL, S_REQUIRED, confval_set_admin_address),
-	STRV("allow", allow, nallow, 0, confval_set_admin_allow),
+	STRV("allow", allow.allow, allow.nallow, 0, confval_set_allow),
 };
 static const struct conftab_table admin_group =
     TABLE("admin", LINE, -1, admin_settings, NULL);
@@ -334,11 +338,30 @@ static const struct conftab_table site_group =
 static const struct conftab_setting route_settings[] = {
 	STR("path", path, NULL, S_REQUIRED, confval_check_route_path),
 	CUSTOM("upstream", upstream, NULL, 0, 0, confval_set_route_upstream),
-	BOOL("cache", cache, "false"),
+	GROUP("cache", cache, S_ALLOC, route_cache_group),
 	GROUP("return", ret, S_ALLOC, return_group),
 };
 static const struct conftab_table route_group =
     TABLE("route", LINE, offsetof(T, path), route_settings, end_route);
+#undef T
+
+/* A route's cache = { ... }, or true for these defaults. */
+static const char *const set_cookie_modes[] = {
+	"pass", "strip", "keep", NULL
+};
+#define T struct config_route_cache
+static const struct conftab_setting route_cache_settings[] = {
+	STRV("key", key, nkey, 0, confval_set_cache_key),
+	DUR("default_ttl", default_ttl_ms, "0", 0, DUR_MAX),
+	SIZE("max_object", max_object, "8M", 0, TB),
+	NUM("heuristic", heuristic, "10", 0, 100),
+	ENUM("set_cookie", set_cookie, "pass", set_cookie_modes),
+	CUSTOM("statuses", statuses,
+	    "200, 203, 204, 300, 301, 302, 307, 308, 404, 405, 410, 414, 501",
+	    200, 599, confval_set_statuses),
+};
+static const struct conftab_table route_cache_group =
+    TABLE("cache", -1, -1, route_cache_settings, end_route_cache);
 #undef T
 
 /* return = { ... }: an answer of our own, without an origin. */
@@ -493,6 +516,28 @@ end_route(struct conftab *ct, void *obj)
 		    "path = ...; }", buf);
 }
 
+/* Without purge_allow, loopback may purge. */
+static void
+end_cache(struct conftab *ct, void *obj)
+{
+	struct config_cache *c = obj;
+
+	if (confval_allow_loopback(&c->purge) == -1)
+		conftab_errorf(ct, "out of memory");
+}
+
+/* Without a key, the whole URL. */
+static void
+end_route_cache(struct conftab *ct, void *obj)
+{
+	struct config_route_cache *rc = obj;
+
+	(void)ct;
+	if (rc->nkey == 0)
+		rc->key_mask = CACHE_KEY_SCHEME | CACHE_KEY_HOST |
+		    CACHE_KEY_PATH | CACHE_KEY_QUERY;
+}
+
 /* A local answer must be one that HTTP allows. */
 static void
 end_return(struct conftab *ct, void *obj)
@@ -522,7 +567,6 @@ add_admin_listener(struct conftab *ct, struct config *cf)
 {
 	struct config_admin	*a = cf->admin;
 	struct config_listener	*l;
-	const char		*why;
 	unsigned		 i;
 
 	if (a->addr.len == 0)
@@ -535,15 +579,9 @@ add_admin_listener(struct conftab *ct, struct config *cf)
 			    cf->listeners[i].line);
 			return;
 		}
-	if (a->nallow == 0) {
-		free(a->nets);
-		if ((a->nets = calloc(2, sizeof(*a->nets))) == NULL ||
-		    addr_net_parse("127.0.0.0/8", &a->nets[0], &why) == -1 ||
-		    addr_net_parse("::1", &a->nets[1], &why) == -1) {
-			conftab_errorf(ct, "out of memory");
-			return;
-		}
-		a->nnets = 2;
+	if (confval_allow_loopback(&a->allow) == -1) {
+		conftab_errorf(ct, "out of memory");
+		return;
 	}
 	l = realloc(cf->listeners, (cf->nlisteners + 1) * sizeof(*l));
 	if (l == NULL) {
@@ -682,7 +720,8 @@ config_free(struct config *cf)
 	if (cf == NULL)
 		return;
 	if (cf->admin != NULL)
-		free(cf->admin->nets);
+		free(cf->admin->allow.nets);
+	free(cf->cache.purge.nets);
 	for (i = 0; i < cf->nlisteners; i++)
 		if (cf->listeners[i].tls != NULL)
 			tls_server_free(cf->listeners[i].tls->rt);
@@ -692,6 +731,18 @@ config_free(struct config *cf)
 	conftab_free(&top_group, cf);
 	free(cf->file);
 	free(cf);
+}
+
+/* config_allowed(): see config.h. */
+bool
+config_allowed(const struct config_allow *a, const struct sockaddr *sa)
+{
+	unsigned i;
+
+	for (i = 0; i < a->nnets; i++)
+		if (addr_net_match(&a->nets[i], sa))
+			return true;
+	return false;
 }
 
 /* config_setting_names(): see config.h.  Built from the tables once; the

@@ -87,14 +87,20 @@ struct config_listener {
 	int		 line;
 };
 
-/* admin = { ... }: /status and /metrics, for the allowed addresses. */
-struct config_admin {
-	char		*address;
-	struct addr	 addr;
+/* An allow list of networks: as written, and parsed (loopback when the
+   list is left out). */
+struct config_allow {
 	char		**allow;	/* as written */
 	unsigned	 nallow;
 	struct addr_net	*nets;		/* parsed allow, or loopback */
 	unsigned	 nnets;
+};
+
+/* admin = { ... }: /status and /metrics, for the allowed addresses. */
+struct config_admin {
+	char		*address;
+	struct addr	 addr;
+	struct config_allow allow;
 	int		 line;
 };
 
@@ -190,12 +196,39 @@ struct config_return {
 	char		*location;	/* Location header, or NULL */
 };
 
+/* What the cache key of a route is made of (config_route_cache.key). */
+#define CACHE_KEY_SCHEME	0x01
+#define CACHE_KEY_HOST		0x02
+#define CACHE_KEY_PATH		0x04
+#define CACHE_KEY_QUERY		0x08
+
+/* What a stored response with Set-Cookie becomes. */
+enum cache_set_cookie {
+	SET_COOKIE_PASS = 0,	/* not stored */
+	SET_COOKIE_STRIP,	/* stored without it */
+	SET_COOKIE_KEEP,	/* stored with it: every client gets it */
+};
+
+/* A route's cache = true, or cache = { ... }. */
+struct config_route_cache {
+	char		**key;		/* as written */
+	unsigned	 nkey;
+	unsigned	 key_mask;	/* CACHE_KEY_* */
+	char		*key_header;	/* a request header in the key */
+	char		*key_cookie;	/* a cookie in the key */
+	uint32_t	 default_ttl_ms;	/* no freshness given: 0, none */
+	uint64_t	 max_object;	/* body bytes, default 8M */
+	unsigned	 heuristic;	/* % of Last-Modified age, 10 */
+	unsigned	 set_cookie;	/* enum cache_set_cookie */
+	uint64_t	 statuses[10];	/* bit per status 0..639 */
+};
+
 struct config_route {
 	char		*path;		/* prefix, starts with '/' */
 	size_t		 path_len;
 	struct config_upstream *upstream;	/* exactly one of upstream */
 	struct config_return *ret;		/* and ret is set */
-	bool		 cache;
+	struct config_route_cache *cache;	/* NULL: not cached */
 	const struct config_site *site;	/* the site it is in */
 	int		 line;
 };
@@ -222,6 +255,9 @@ struct config_access_log {
 struct config_cache {
 	char		*path;		/* NULL: no cache */
 	uint64_t	 size;
+	uint32_t	 lock_timeout_ms;	/* collapsed misses wait, 5s */
+	uint64_t	 buffers;	/* per worker: chunked bodies held, 64M */
+	struct config_allow purge;	/* who may send PURGE: loopback */
 };
 
 /* The headers the proxy adds to forwarded requests (all on by default). */
@@ -296,6 +332,9 @@ int	config_parse_size(const char *s, uint64_t *bytes, const char **err);
  * instance is), or the default; NULL when out of memory.  Free it.
  */
 char	*config_pid_file(const char *path);
+
+/* config_allowed(): whether the address sa is in the list a. */
+bool	config_allowed(const struct config_allow *a, const struct sockaddr *sa);
 
 /*
  * config_setting_names(): every setting name the loader knows, as

@@ -385,8 +385,15 @@ set_group(struct conftab *ct, const struct conftab_setting *s,
     const struct conftab_val *v, void *obj)
 {
 	void	*field = (char *)obj + s->off, *sub;
+	bool	 on = v->type == CONFIG_TYPE_BOOL && v->i;
 
-	if (v->type != CONFIG_TYPE_GROUP) {
+	/* An optional group may be written true (its defaults) or false
+	   (left out). */
+	if ((s->flags & CONFTAB_ALLOC) && v->type == CONFIG_TYPE_BOOL &&
+	    !on)
+		return;
+	if (v->type != CONFIG_TYPE_GROUP && !((s->flags & CONFTAB_ALLOC) &&
+	    on)) {
 		conftab_errorf(ct, "'%s' must be a group: { ... }", s->name);
 		return;
 	}
@@ -401,7 +408,10 @@ set_group(struct conftab *ct, const struct conftab_setting *s,
 			*(int *)((char *)sub + s->sub->line_off) = ct->line;
 	} else
 		sub = field;
-	conftab_walk(ct, s->sub, v->cs, sub);
+	if (v->type == CONFIG_TYPE_GROUP)
+		conftab_walk(ct, s->sub, v->cs, sub);
+	else if (s->sub->check != NULL)
+		s->sub->check(ct, sub);
 }
 
 /* A list of groups: one array, each element read through the table. */

@@ -351,10 +351,10 @@ confval_set_admin_address(struct conftab *ct, const struct conftab_setting *s,
 }
 
 void
-confval_set_admin_allow(struct conftab *ct, const struct conftab_setting *s,
+confval_set_allow(struct conftab *ct, const struct conftab_setting *s,
     const struct conftab_val *v, void *obj)
 {
-	struct config_admin	*a = obj;
+	struct config_allow	*a = (void *)((char *)obj + s->off);
 	const char		*why;
 	unsigned		 i;
 
@@ -369,6 +369,106 @@ confval_set_admin_allow(struct conftab *ct, const struct conftab_setting *s,
 		if (addr_net_parse(a->allow[i], &a->nets[i], &why) == -1)
 			conftab_errorf(ct, "'%s': bad network \"%s\": %s",
 			    s->name, a->allow[i], why);
+}
+
+/* confval_allow_loopback(): an allow list left out is loopback's. */
+int
+confval_allow_loopback(struct config_allow *a)
+{
+	const char *why;
+
+	if (a->nallow > 0)
+		return 0;
+	free(a->nets);
+	if ((a->nets = calloc(2, sizeof(*a->nets))) == NULL ||
+	    addr_net_parse("127.0.0.0/8", &a->nets[0], &why) == -1 ||
+	    addr_net_parse("::1", &a->nets[1], &why) == -1)
+		return -1;
+	a->nnets = 2;
+	return 0;
+}
+
+/*
+ * A route's cache key: "scheme", "host", "path", "query", and at most one
+ * "header:Name" and one "cookie:name".
+ */
+void
+confval_set_cache_key(struct conftab *ct, const struct conftab_setting *s,
+    const struct conftab_val *v, void *obj)
+{
+	static const char *const parts[] = { "scheme", "host", "path",
+	    "query" };
+	struct config_route_cache	*rc = obj;
+	const char			*k;
+	unsigned			 i, j;
+
+	(void)v;
+	rc->key_mask = 0;
+	for (i = 0; i < rc->nkey; i++) {
+		k = rc->key[i];
+		for (j = 0; j < PT_NELEM(parts); j++)
+			if (strcmp(k, parts[j]) == 0)
+				break;
+		if (j < PT_NELEM(parts))
+			rc->key_mask |= 1u << j;
+		else if (strncmp(k, "header:", 7) == 0 && is_token(k + 7) &&
+		    rc->key_header == NULL)
+			rc->key_header = strdup(k + 7);
+		else if (strncmp(k, "cookie:", 7) == 0 && is_token(k + 7) &&
+		    rc->key_cookie == NULL)
+			rc->key_cookie = strdup(k + 7);
+		else
+			conftab_errorf(ct, "'%s': \"%s\" is not scheme, host, "
+			    "path, query, header:Name or cookie:name (one "
+			    "header and one cookie at most)", s->name, k);
+	}
+	if (rc->key_mask & CACHE_KEY_QUERY && !(rc->key_mask & CACHE_KEY_PATH))
+		conftab_errorf(ct, "'%s': query without path", s->name);
+}
+
+/* The statuses a route may store: [ 200, 301, ... ] (a default is the
+   same list in a string). */
+void
+confval_set_statuses(struct conftab *ct, const struct conftab_setting *s,
+    const struct conftab_val *v, void *obj)
+{
+	struct config_route_cache	*rc = obj;
+	const char			*p;
+	char				*end;
+	long				 n;
+	int				 i, count;
+
+	memset(rc->statuses, 0, sizeof(rc->statuses));
+	if (v->cs == NULL) {
+		for (p = v->s; *p != '\0'; p = end) {
+			n = strtol(p, &end, 10);
+			rc->statuses[n / 64] |= 1ULL << (n % 64);
+			while (*end == ',' || *end == ' ')
+				end++;
+		}
+		return;
+	}
+	if (v->type != CONFIG_TYPE_ARRAY && v->type != CONFIG_TYPE_LIST) {
+		conftab_errorf(ct, "'%s' must be a list of statuses: "
+		    "[ 200, 301 ]", s->name);
+		return;
+	}
+	count = config_setting_length(v->cs);
+	for (i = 0; i < count; i++) {
+		config_setting_t *e = config_setting_get_elem(v->cs,
+		    (unsigned)i);
+
+		if (config_setting_type(e) != CONFIG_TYPE_INT ||
+		    (n = config_setting_get_int(e)) < (long)s->min ||
+		    n > (long)s->max) {
+			conftab_errorf(ct, "'%s': a status is a number from "
+			    "%llu to %llu", s->name,
+			    (unsigned long long)s->min,
+			    (unsigned long long)s->max);
+			return;
+		}
+		rc->statuses[n / 64] |= 1ULL << (n % 64);
+	}
 }
 
 /*

@@ -56,7 +56,12 @@ int	confval_readable(const char *path);
 /* The setters, by the tables that name them: the top level, access_log
    and admin; */
 conftab_set_fn confval_set_workers, confval_check_account,
-    confval_check_format, confval_set_admin_address, confval_set_admin_allow;
+    confval_check_format, confval_set_admin_address, confval_set_allow;
+conftab_set_fn confval_set_cache_key, confval_set_statuses;
+
+/* confval_allow_loopback(): an allow list left out is loopback's; -1:
+   out of memory. */
+int	confval_allow_loopback(struct config_allow *a);
 /* listeners, their tls and its certificates (protocols: an upstream's tls
    too); */
 conftab_set_fn confval_set_listener_address, confval_set_protocols,

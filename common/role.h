@@ -9,6 +9,8 @@
 #include "config.h"
 #include "shm.h"
 
+struct store;
+
 struct role_ctx {
 	const struct config *cf;
 	const int	*listen_fds;	/* one per cf->listeners[i] */
@@ -17,6 +19,7 @@ struct role_ctx {
 	unsigned	 generation;	/* config generation, 1.. */
 	struct shm	*shm;		/* the whole segment */
 	struct shm_proc	*self;		/* this process's slot in it */
+	struct store	*store;		/* the cache, mapped; NULL: none */
 };
 
 /* worker_main(): serve clients until told to stop; returns exit status. */

@@ -24,7 +24,7 @@
 #include "pt.h"
 
 #define SHM_MAGIC	0x50544331u	/* "PTC1" */
-#define SHM_VERSION	1
+#define SHM_VERSION	2
 #define SHM_MAX_PROCS	1024	/* child slots, all generations alive */
 #define SHM_MAX_SERVERS	4096	/* health slots, all upstreams */
 #define SHM_TEXT_MAX	256
@@ -47,6 +47,25 @@ enum shm_health {
 	SHM_HEALTH_DOWN,
 };
 
+/* What a worker's cache did (worker/cache.c). */
+struct shm_cache_counts {
+	uint64_t	 hits;		/* answered from the cache, fresh */
+	uint64_t	 misses;	/* went to the origin */
+	uint64_t	 stale;		/* answered with a stale response */
+	uint64_t	 revalidated;	/* stale, then 304 from the origin */
+	uint64_t	 stored;	/* responses stored */
+	uint64_t	 collapsed;	/* waited for another's miss */
+	uint64_t	 purged;	/* objects removed by PURGE */
+};
+
+/* A claim on a cache miss: who fetches it, until when. */
+struct shm_cache_lock {
+	uint64_t	 hash;		/* 0: free */
+	int64_t		 until;		/* ms (epoch): the claim lapses */
+};
+
+#define SHM_CACHE_LOCKS	4096
+
 struct shm_proc {
 	uint32_t	 role;		/* enum shm_role; NONE: a free slot */
 	uint32_t	 index;		/* worker number */
@@ -60,6 +79,7 @@ struct shm_proc {
 	uint64_t	 connections;	/* client connections open now */
 	uint64_t	 accepted;	/* client connections so far */
 	uint64_t	 status[5];	/* responses by class: 1xx .. 5xx */
+	struct shm_cache_counts cache;
 } __attribute__((aligned(64)));
 
 struct shm_server {
@@ -99,6 +119,7 @@ struct shm {
 	char		 conf_file[SHM_TEXT_MAX];
 	struct shm_proc	 procs[SHM_MAX_PROCS];
 	struct shm_server servers[SHM_MAX_SERVERS];
+	struct shm_cache_lock cache_locks[SHM_CACHE_LOCKS];
 };
 
 /*

@@ -27,7 +27,7 @@
 #include "store.h"
 
 #define STORE_MAGIC	0x50544353u	/* "PTCS" */
-#define STORE_VERSION	1
+#define STORE_VERSION	2
 #define OBJ_MAGIC	0x4f424a31u	/* "OBJ1" */
 #define HEADER_SIZE	4096
 #define BUCKET_SLOTS	8
@@ -45,6 +45,7 @@ struct store_hdr {
 	uint64_t	 nslots;	/* a power of two */
 	uint64_t	 index_off, data_off, data_size;
 	uint64_t	 head;		/* the log: bytes reserved so far */
+	uint64_t	 evicted;	/* objects whose slot went to another */
 };
 
 struct store {
@@ -97,14 +98,16 @@ store_open(const char *path, uint64_t size, const char **why, char *err,
 	int			 fd, rc = 0;
 	bool			 fresh = false;
 
-	*why = NULL;
+	const char	*said = NULL;
+
 	geometry(size, &want);
 	if (want.data_size < 64 * 1024) {
 		snprintf(err, errlen, "%s: %llu bytes is too small for a cache",
 		    path, (unsigned long long)size);
 		return NULL;
 	}
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1 ||
+	if ((fd = open(path, O_RDWR | O_CLOEXEC | (why != NULL ? O_CREAT : 0),
+	    0600)) == -1 ||
 	    fstat(fd, &st) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		if (fd != -1)
@@ -113,17 +116,24 @@ store_open(const char *path, uint64_t size, const char **why, char *err,
 	}
 	memset(&have, 0, sizeof(have));
 	if ((uint64_t)st.st_size != size)
-		*why = st.st_size == 0 ? NULL : "its size is not cache.size";
+		said = st.st_size == 0 ? NULL : "its size is not cache.size";
 	else if (pread(fd, &have, sizeof(have), 0) != sizeof(have) ||
 	    have.magic != STORE_MAGIC)
-		*why = "it is not a cache file";
+		said = "it is not a cache file";
 	else if (have.version != STORE_VERSION)
-		*why = "it is of another format version";
+		said = "it is of another format version";
 	else if (have.nslots != want.nslots || have.data_off != want.data_off ||
 	    have.data_size != want.data_size)
-		*why = "its geometry is not this one's";
+		said = "its geometry is not this one's";
 	else
 		goto map;
+	if (why == NULL) {
+		snprintf(err, errlen, "%s: %s", path, said != NULL ? said :
+		    "it is empty");
+		close(fd);
+		return NULL;
+	}
+	*why = said;
 	/* Made anew: emptied, then sized with its blocks allocated. */
 	fresh = true;
 	if (ftruncate(fd, 0) == -1 ||
@@ -286,6 +296,7 @@ store_commit(struct store *s, struct store_put *p)
 	struct store_obj	*o = p->obj, *h = &p->head;
 	struct store_slot	*b = bucket(s, h->hash), *pick = NULL;
 	uint64_t		 loc = h->loc, l, oldest = UINT64_MAX;
+	bool			 same = false;
 	struct timespec		 ts;
 	unsigned		 i;
 
@@ -303,6 +314,7 @@ store_commit(struct store *s, struct store_put *p)
 	for (i = 0; i < BUCKET_SLOTS; i++) {
 		if (slot_is(s, &b[i], h->hash, p->key, h->key_len, &l)) {
 			pick = &b[i];
+			same = true;
 			break;
 		}
 		l = LOAD(&b[i].loc);
@@ -315,6 +327,10 @@ store_commit(struct store *s, struct store_put *p)
 			pick = &b[i];
 		}
 	}
+	/* A slot that held another object, lapped by the ring or the
+	   oldest of a full bucket, is an eviction. */
+	if (!same && LOAD(&pick->loc) != 0)
+		__atomic_fetch_add(&s->hdr->evicted, 1, __ATOMIC_RELAXED);
 	/* Publish: first no loc, so that no reader pairs the new hash with
 	   the old object, then the hash, then the loc. */
 	STORE(&pick->loc, 0);
@@ -398,12 +414,41 @@ store_check(struct store *s)
 	return dropped;
 }
 
+/* store_purge(): see store.h. */
+unsigned
+store_purge(struct store *s, const char *key, size_t len, bool prefix)
+{
+	const struct store_obj	*o;
+	const char		*k;
+	uint64_t		 i, l, want;
+	unsigned		 n = 0;
+
+	for (i = 0; i < s->nbuckets * BUCKET_SLOTS; i++) {
+		if ((l = LOAD(&s->slots[i].loc)) == 0 || !intact(s, l - 1))
+			continue;
+		o = obj_at(s, l - 1);
+		if (!sane(s, o, l - 1) || o->key_len < len)
+			continue;
+		k = (const char *)(o + 1);
+		if (memcmp(k, key, len) != 0 || (!prefix &&
+		    o->key_len != len && k[len] != '\n'))
+			continue;
+		want = l;
+		if (__atomic_compare_exchange_n(&s->slots[i].loc, &want, 0,
+		    false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			n++;
+	}
+	return n;
+}
+
 /* store_count(): see store.h. */
 void
-store_count(const struct store *s, uint64_t *objects, uint64_t *bytes)
+store_count(const struct store *s, uint64_t *objects, uint64_t *bytes,
+    uint64_t *evicted)
 {
 	uint64_t i, l;
 
+	*evicted = LOAD(&s->hdr->evicted);
 	*objects = *bytes = 0;
 	for (i = 0; i < s->nbuckets * BUCKET_SLOTS; i++) {
 		if ((l = LOAD(&s->slots[i].loc)) == 0 || !intact(s, l - 1))

@@ -63,7 +63,8 @@ struct store_ref {
  * allocated on disk, so that a full disk is an error now, not a SIGBUS
  * later) or reusing what it holds when it has this format and size.  A
  * file of another format or size is made anew, and *why says why (NULL
- * otherwise).  NULL on failure, with err set.
+ * otherwise); with why NULL, such a file is an error instead (proxyctl
+ * never makes a cache).  NULL on failure, with err set.
  */
 struct store *store_open(const char *path, uint64_t size, const char **why,
 	    char *err, size_t errlen);
@@ -103,7 +104,17 @@ int	store_drop(struct store *s, uint64_t hash, const void *key,
    ones that fail; returns how many were dropped. */
 unsigned store_check(struct store *s);
 
-/* store_count(): objects in the index, and their bytes. */
-void	store_count(const struct store *s, uint64_t *objects, uint64_t *bytes);
+/*
+ * store_purge(): forget the objects whose key is key[len] or starts with
+ * key followed by '\n' (its variants), or, with prefix, every key that
+ * starts with key; returns how many.
+ */
+unsigned store_purge(struct store *s, const char *key, size_t len,
+	    bool prefix);
+
+/* store_count(): objects in the index, their bytes, and how many objects
+   were evicted so far. */
+void	store_count(const struct store *s, uint64_t *objects, uint64_t *bytes,
+	    uint64_t *evicted);
 
 #endif /* STORE_H */

@@ -37,6 +37,7 @@
 #include "io.h"
 #include "log.h"
 #include "role.h"
+#include "store.h"
 #include "sock.h"
 #include "tls.h"
 
@@ -77,6 +78,13 @@ struct checker {
 	struct check	*checks;
 	unsigned	 nchecks;
 	struct up_tqs	*tqs;		/* one per upstream */
+	/* the cache file, checked at start and after a worker died */
+	struct store	*store;
+	const struct shm *shm;
+	struct ev_tq	 tq_cache;
+	struct ev_timer	 cache_timer;
+	uint64_t	 restarts;	/* of workers, at the last check */
+	bool		 cache_checked;
 };
 
 static void	check_start(struct ev_timer *t);
@@ -417,6 +425,33 @@ checker_init(struct checker *ck, const struct role_ctx *ctx)
 	}
 }
 
+/*
+ * Once a second: when the cache has not been checked yet, or a worker
+ * was restarted since (it may have died in the middle of a write), check
+ * every object the index points to and drop the bad ones.  The workers
+ * go on meanwhile: a check is a few reads and a compare-and-swap.
+ */
+static void
+cache_tick(struct ev_timer *t)
+{
+	struct checker	*ck = (struct checker *)((char *)t -
+			    offsetof(struct checker, cache_timer));
+	uint64_t	 restarts = 0;
+	unsigned	 i, dropped;
+
+	for (i = 0; i < SHM_MAX_PROCS; i++)
+		if (shm_load(&ck->shm->procs[i].role) == SHM_ROLE_WORKER)
+			restarts += shm_load(&ck->shm->procs[i].restarts);
+	if (!ck->cache_checked || restarts != ck->restarts) {
+		dropped = store_check(ck->store);
+		if (dropped > 0)
+			log_warnx("cache: %u damaged objects dropped", dropped);
+		ck->cache_checked = true;
+		ck->restarts = restarts;
+	}
+	ev_timer_start(ck->loop, &ck->tq_cache, &ck->cache_timer, cache_tick);
+}
+
 struct sig_rt {
 	struct ev_io	 io;
 	struct checker	*ck;
@@ -447,6 +482,12 @@ checker_main(const struct role_ctx *ctx)
 	unsigned	 i;
 
 	checker_init(&ck, ctx);
+	if ((ck.store = ctx->store) != NULL) {
+		ck.shm = ctx->shm;
+		ev_tq_init(ck.loop, &ck.tq_cache, 1000);
+		ev_timer_start(ck.loop, &ck.tq_cache, &ck.cache_timer,
+		    cache_tick);
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);

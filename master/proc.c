@@ -25,6 +25,7 @@
 #include "listen.h"
 #include "log.h"
 #include "proc.h"
+#include "store.h"
 #include "tickets.h"
 #include "role.h"
 
@@ -66,6 +67,8 @@ struct child {
 struct gen {
 	unsigned	 id;
 	struct config	*cf;
+	struct store	*store;		/* NULL: no cache; may be another
+					   generation's too */
 	int		*fds;		/* one per cf->listeners[i] */
 	struct child	*children;
 	unsigned	 nchildren;
@@ -187,6 +190,7 @@ start_child(struct master *m, struct child *c)
 		ctx.generation = c->gen->id;
 		ctx.shm = m->shm;
 		ctx.self = c->slot;
+		ctx.store = c->gen->store;
 		_exit(c->role->entry(&ctx));
 	}
 	c->pid = pid;
@@ -332,10 +336,58 @@ needs_checker(const struct config *cf)
 {
 	unsigned u;
 
+	if (cf->cache.path != NULL)
+		return true;	/* it checks the cache file */
 	for (u = 0; u < cf->nupstreams; u++)
 		if (cf->upstreams[u].health.enabled)
 			return true;
 	return false;
+}
+
+/*
+ * The cache of cf: an older generation's when it has the same path and
+ * size, else the file opened (made anew when it is not one of this
+ * format and size, with a line in the log).  -1 with the reason on errfp.
+ */
+static int
+cache_open(struct master *m, const struct config *cf, struct store **sp,
+    FILE *errfp)
+{
+	struct gen	*g;
+	const char	*why;
+	char		 err[512];
+
+	*sp = NULL;
+	if (cf->cache.path == NULL)
+		return 0;
+	for (g = m->gens; g != NULL; g = g->older)
+		if (g->store != NULL && strcmp(g->cf->cache.path,
+		    cf->cache.path) == 0 && g->cf->cache.size == cf->cache.size) {
+			*sp = g->store;
+			return 0;
+		}
+	if ((*sp = store_open(cf->cache.path, cf->cache.size, &why, err,
+	    sizeof(err))) == NULL) {
+		fprintf(errfp, "%s: cache: %s\n", cf->file, err);
+		return -1;
+	}
+	if (why != NULL)
+		log_notice("cache %s made anew: %s", cf->cache.path, why);
+	else
+		log_info("cache %s opened", cf->cache.path);
+	return 0;
+}
+
+/* Unmap store unless a generation still uses it. */
+static void
+cache_close(struct master *m, struct store *store)
+{
+	struct gen *g;
+
+	for (g = m->gens; g != NULL; g = g->older)
+		if (g->store == store)
+			return;
+	store_close(store);
 }
 
 /*
@@ -346,6 +398,7 @@ needs_checker(const struct config *cf)
 static struct gen *
 gen_new(struct master *m, struct config *cf, int *fds, FILE *errfp)
 {
+	struct store	*store;
 	struct gen	*g;
 	unsigned	 i, n, k;
 
@@ -359,15 +412,21 @@ gen_new(struct master *m, struct config *cf, int *fds, FILE *errfp)
 		    cf->file, SHM_MAX_PROCS - i);
 		return NULL;
 	}
-	if (assign_slots(m, cf, errfp) == -1)
+	if (cache_open(m, cf, &store, errfp) == -1)
 		return NULL;
+	if (assign_slots(m, cf, errfp) == -1) {
+		cache_close(m, store);
+		return NULL;
+	}
 	if ((g = calloc(1, sizeof(*g))) == NULL ||
 	    (g->children = calloc(n, sizeof(*g->children))) == NULL) {
 		fprintf(errfp, "%s: out of memory\n", cf->file);
 		free(g);
 		release_slots(m, cf);
+		cache_close(m, store);
 		return NULL;
 	}
+	g->store = store;
 	g->id = m->gens == NULL ? 1 : m->gens->id + 1;
 	g->cf = cf;
 	g->fds = fds;
@@ -424,6 +483,7 @@ gen_free(struct master *m, struct gen *g)
 		memset(g->children[i].slot, 0, sizeof(*g->children[i].slot));
 	shm_end(m->shm);
 	release_slots(m, g->cf);
+	cache_close(m, g->store);
 	log_info("generation %u has left", g->id);
 	config_free(g->cf);
 	free(g->fds);

@@ -240,13 +240,10 @@ admin_serve(struct exchange *x, const char *path, size_t path_len)
 	const char			*q = memchr(path, '?', path_len);
 	const char			*type;
 	char				*text = NULL;
-	size_t				 len = 0, i;
-	bool				 allowed = false;
+	size_t				 len = 0;
 	FILE				*f;
 
-	for (i = 0; i < a->nnets; i++)
-		allowed |= addr_net_match(&a->nets[i], &x->c->peer.sa);
-	if (!allowed) {
+	if (!config_allowed(&a->allow, &x->c->peer.sa)) {
 		client_error(x, 403, "admin: address not in admin.allow");
 		return;
 	}

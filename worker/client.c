@@ -11,6 +11,7 @@
 
 #include "accesslog.h"
 #include "admin.h"
+#include "cache.h"
 #include "addr.h"
 #include "client.h"
 #include "fwd.h"
@@ -247,6 +248,7 @@ exchange_new(struct client *c)
 static void
 exchange_free(struct worker *w, struct exchange *x)
 {
+	cache_end(x);
 	buf_put(&w->bufs, x->out);
 	buf_put(&w->bufs, x->uin);
 	x->out = x->uin = NULL;
@@ -340,6 +342,9 @@ client_error(struct exchange *x, unsigned status, const char *reason)
 	log_warnx("%s: %u %s: %s", client_log_prefix(x->c), status, phrase,
 	    reason);
 	proxy_release(x, false);
+	/* stale-if-error: a stored response may answer instead */
+	if (x->cx != NULL && cache_on_error(x, status) == 0)
+		return;
 	if (x->resp_started) {
 		client_close(x->c);
 		return;
@@ -662,6 +667,9 @@ start_request(struct exchange *x)
 		    r->body_len, r->location);
 		return;
 	}
+	if (x->route->cache != NULL && c->w->store != NULL &&
+	    cache_request(x) == -1)
+		return;
 	proxy_start(x);
 }
 
@@ -778,6 +786,10 @@ client_run(struct exchange *x)
 		break;
 	case X_LOCAL:
 		write_local(x);
+		break;
+	case X_CACHE:
+	case X_CACHE_WAIT:
+		cache_run(x);
 		break;
 	default:
 		proxy_run(x);

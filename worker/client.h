@@ -38,6 +38,8 @@ enum exchange_state {
 	X_RELAY,	/* relaying the response body */
 	X_TUNNEL,	/* upgraded: bytes both ways */
 	X_LOCAL,	/* writing a response of our own */
+	X_CACHE,	/* writing a response from the cache */
+	X_CACHE_WAIT,	/* waiting for another's miss to be stored */
 	X_DONE,
 };
 
@@ -65,6 +67,8 @@ struct exchange {
 	uint16_t	 retry_after;	/* seconds, for a 503 of ours; 0 */
 
 	const struct config_route *route;
+	struct cache_x	*cx;		/* the route caches: what the cache
+					   does for x (cache.c) */
 	struct upconn	*up;
 	struct server_rt *srv;
 	struct server_rt *tried[16];	/* upstream tries <= 16 */

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "cache.h"
 #include "fwd.h"
 #include "status.h"
 #include "tls.h"
@@ -280,9 +281,18 @@ fwd_request_head(struct exchange *x, struct buf *b)
 				continue;
 			if (h->kind == HTTP1_H_OTHER && ours(base, h))
 				continue;
+			if (h->kind == HTTP1_H_OTHER && x->cx != NULL &&
+			    cache_fwd_drop(x, at(base, h->name), h->name.len))
+				continue;
 			break;
 		}
 		put_header(&o, base, h);
+	}
+	if (x->cx != NULL) {
+		char	extra[1024];
+		size_t	n = cache_fwd_extra(x, extra, sizeof(extra));
+
+		put(&o, extra, n);
 	}
 	if (ph->x_forwarded_for) {
 		PUT_LIT(&o, "X-Forwarded-For: ");
@@ -410,13 +420,71 @@ fwd_response_head(struct exchange *x, struct buf *b)
 		put_header(&o, base, &m->headers[i]);
 	}
 	if (m->status >= 200) {
+		char	cs[160];
+		size_t	n;
+
 		put_sticky_cookie(&o, x);
 		put_hsts(&o, x, base, m);
+		if ((n = cache_status(x, cs, sizeof(cs))) > 0) {
+			PUT_LIT(&o, "Cache-Status: ");
+			put(&o, cs, n);
+			PUT_LIT(&o, "\r\n");
+		}
 	}
 	if (upgrading)
 		PUT_LIT(&o, "Connection: upgrade\r\n");
 	else if (m->status >= 200)
 		put_client_connection(&o, x);
+	PUT_LIT(&o, "\r\n");
+	if (!o.ok)
+		return -1;
+	b->end = (uint32_t)(o.p - b->data);
+	return 0;
+}
+
+/* fwd_hop_by_hop(): see fwd.h. */
+bool
+fwd_hop_by_hop(const char *base, const struct http1_msg *m,
+    const struct http1_header *h)
+{
+	return h->kind == HTTP1_H_TRANSFER_ENCODING ||
+	    hop_by_hop(base, m, h, false);
+}
+
+/* fwd_cached_head(): see fwd.h. */
+int
+fwd_cached_head(struct exchange *x, struct buf *b, const struct fwd_cached *c)
+{
+	struct out o = { buf_tail(b), b->data + b->size, true };
+
+	PUT_LIT(&o, "HTTP/1.1 ");
+	put_uint(&o, c->status);
+	PUT_LIT(&o, " ");
+	put_str(&o, status_reason((int)c->status));
+	PUT_LIT(&o, "\r\n");
+	put(&o, c->fields, c->fields_len);
+	PUT_LIT(&o, "Age: ");
+	put_uint(&o, c->age > 0 ? (uint64_t)c->age : 0);
+	PUT_LIT(&o, "\r\n");
+	if (c->status != 304) {
+		PUT_LIT(&o, "Content-Length: ");
+		put_uint(&o, c->length);
+		PUT_LIT(&o, "\r\n");
+	}
+	if (c->status == 206) {
+		PUT_LIT(&o, "Content-Range: bytes ");
+		put_uint(&o, c->first);
+		PUT_LIT(&o, "-");
+		put_uint(&o, c->first + c->length - 1);
+		PUT_LIT(&o, "/");
+		put_uint(&o, c->total);
+		PUT_LIT(&o, "\r\n");
+	}
+	PUT_LIT(&o, "Cache-Status: ");
+	put_str(&o, c->cache_status);
+	PUT_LIT(&o, "\r\n");
+	put_hsts(&o, x, NULL, NULL);
+	put_client_connection(&o, x);
 	PUT_LIT(&o, "\r\n");
 	if (!o.ok)
 		return -1;

@@ -31,4 +31,24 @@ int	fwd_response_head(struct exchange *x, struct buf *out);
 int	fwd_local_head(struct exchange *x, struct buf *out, unsigned status,
 	    const char *content_type, size_t body_len, const char *location);
 
+/* fwd_hop_by_hop(): whether a response header stops here (for a stored
+   head: Transfer-Encoding too). */
+bool	fwd_hop_by_hop(const char *base, const struct http1_msg *m,
+	    const struct http1_header *h);
+
+/* A response from the cache, as fwd_cached_head() writes it. */
+struct fwd_cached {
+	unsigned	 status;
+	const char	*fields;	/* stored header lines, CRLF each */
+	size_t		 fields_len;
+	int64_t		 age;		/* seconds */
+	uint64_t	 length;	/* Content-Length (none for 304) */
+	uint64_t	 first, total;	/* 206: Content-Range first-.. /total */
+	const char	*cache_status;	/* Cache-Status value */
+};
+
+/* fwd_cached_head(): the head of a response from the cache. */
+int	fwd_cached_head(struct exchange *x, struct buf *out,
+	    const struct fwd_cached *c);
+
 #endif /* FWD_H */

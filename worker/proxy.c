@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "balance.h"
+#include "cache.h"
 #include "fwd.h"
 #include "log.h"
 #include "proxy.h"
@@ -25,6 +26,7 @@
 #include "sock.h"
 #include "tls.h"
 
+static bool	reusable(const struct exchange *x);
 static int	scan_response_body(struct exchange *x, uint32_t from,
 		    bool *done);
 static int	bad_chunk(struct exchange *x);
@@ -471,6 +473,15 @@ recv_head(struct exchange *x)
 	/* A complete head: what the try came to. */
 	if (x->resp.status >= 200 && tries_answered(x) == -1)
 		return -1;
+	/* The cache may answer instead: a 304 to its revalidation, or a
+	   stale response for an error. */
+	if (x->resp.status >= 200 && x->cx != NULL && cache_response(x) == 1) {
+		x->t_upstream_end = ev_now(x->w->loop);
+		proxy_release(x, x->resp.body == HTTP1_BODY_NONE &&
+		    buf_len(x->uin) == x->resp.head_len && reusable(x));
+		cache_serve(x);
+		return -1;
+	}
 	/* The request need not be sent again now. */
 	buf_reset(x->out);
 	x->out_sent = 0;
@@ -580,19 +591,19 @@ scan_response_body(struct exchange *x, uint32_t from, bool *done)
 	default:
 		break;
 	}
+	if (x->cx != NULL)
+		cache_body(x, b->data + from, b->end - from);
 	if (b->start == b->end)
 		buf_reset(b);
 	return 0;
 }
 
-/* The response is complete: give back the upstream, finish the request. */
-static void
-response_done(struct exchange *x)
+/* Whether the upstream connection may serve another request once this
+   response is read. */
+static bool
+reusable(const struct exchange *x)
 {
-	bool reusable;
-
-	x->t_upstream_end = ev_now(x->w->loop);
-	reusable = x->resp.body != HTTP1_BODY_CLOSE &&
+	return x->resp.body != HTTP1_BODY_CLOSE &&
 	    !(x->resp.flags & HTTP1_F_CONN_CLOSE) &&
 	    (x->resp.version_minor == 1 ||
 	    (x->resp.flags & HTTP1_F_CONN_KEEPALIVE)) &&
@@ -600,7 +611,16 @@ response_done(struct exchange *x)
 	    /* nothing more may wait in the socket: no bytes past the body,
 	       no FIN seen, no read that filled the buffer */
 	    !x->resp_dirty && !x->up->k.rdhup && !x->up->k.readable;
-	proxy_release(x, reusable);
+}
+
+/* The response is complete: give back the upstream, finish the request. */
+static void
+response_done(struct exchange *x)
+{
+	x->t_upstream_end = ev_now(x->w->loop);
+	proxy_release(x, reusable(x));
+	if (x->cx != NULL)
+		cache_complete(x);
 	client_done(x);
 }
 

@@ -237,6 +237,7 @@ worker_init(struct worker *w, const struct role_ctx *ctx)
 	w->index = ctx->index;
 	w->self = ctx->self;
 	w->shm = ctx->shm;
+	w->store = ctx->store;
 	w->master = getppid();
 	if ((w->loop = ev_loop_new(512)) == NULL)
 		fatal("worker %u: event loop", ctx->index);
@@ -251,6 +252,7 @@ worker_init(struct worker *w, const struct role_ctx *ctx)
 	ev_tq_init(w->loop, &w->tq_send, cf->send_timeout_ms);
 	ev_tq_init(w->loop, &w->tq_tunnel, cf->tunnel_timeout_ms);
 	ev_tq_init(w->loop, &w->tq_shutdown, cf->shutdown_timeout_ms);
+	ev_tq_init(w->loop, &w->tq_cache_poll, 5);
 	ev_tq_init(w->loop, &w->tq_accept_pause, ACCEPT_PAUSE_MS);
 	if (cf->access_log.path != NULL)
 		w->alog = accesslog_open(w->loop, &cf->access_log);

@@ -16,6 +16,7 @@
 struct client;
 struct exchange;
 struct accesslog;
+struct store;
 
 struct listener_rt {
 	struct ev_io	 io;
@@ -41,8 +42,12 @@ struct worker {
 
 	/* timeouts of the client side, one queue per kind */
 	struct ev_tq	 tq_header, tq_body, tq_keepalive, tq_send;
-	struct ev_tq	 tq_tunnel, tq_shutdown;
+	struct ev_tq	 tq_tunnel, tq_shutdown, tq_cache_poll;
 	struct ev_timer	 shutdown_timer;
+
+	/* the cache, mapped; NULL: none */
+	struct store	*store;
+	uint64_t	 cache_held;	/* bytes of bodies held to store */
 
 	unsigned	 nclients;
 	bool		 draining;	/* SIGQUIT: finish and exit */

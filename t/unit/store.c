@@ -65,7 +65,7 @@ test_basic(void)
 	const char	*why;
 	char		 err[256], c = 0;
 	struct stat	 st;
-	uint64_t	 n, bytes;
+	uint64_t	 n, bytes, evicted;
 
 	s = store_open(path, MIB, &why, err, sizeof(err));
 	ok(s != NULL, "a new file opens");
@@ -81,7 +81,7 @@ test_basic(void)
 	is_int(get(s, "/b", &c), -1, "get /b: a miss");
 	ok(put(s, "/a", 10, 'z') == 0, "put /a again");
 	is_int(get(s, "/a", &c), 10, "  the new one is found");
-	store_count(s, &n, &bytes);
+	store_count(s, &n, &bytes, &evicted);
 	is_int((long)n, 1, "  and the old one is gone from the index");
 	is_int(store_drop(s, hash_of("/a"), "/a", 2), 0, "drop /a");
 	is_int(get(s, "/a", &c), -1, "  then a miss");

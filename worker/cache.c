@@ -1,0 +1,816 @@
+/*
+ * cache.c: the HTTP cache on the request path: look up, answer from the
+ * mapping, wait for another worker's miss, purge.  Storing what comes
+ * back is in cachefill.c.  See cache.h.
+ *
+ * A key is text: "http://host/path?query" as the route's key says, then
+ * "\nh:" and "\nc:" with the header and cookie the key names.  A
+ * response with Vary is stored under its key as a marker that lists the
+ * Vary names, and each variant under key + "\nv:" + the request's values
+ * of those names; a variant belongs to the marker it was stored under,
+ * so that forgetting the marker (invalidation, a new Vary) forgets all
+ * its variants at once.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <strings.h>
+
+#include "cache.h"
+#include "cachefill.h"
+#include "fwd.h"
+#include "log.h"
+#include "policy.h"
+#include "proxy.h"
+#include "store.h"
+
+#define POLL_MS		5	/* how often a collapsed miss looks again */
+#define WRITE_MAX	(256 * 1024)	/* bytes of body per write */
+
+static struct cache_x *
+cx_new(struct exchange *x)
+{
+	struct cache_x *cx;
+
+	if ((cx = calloc(1, sizeof(*cx))) == NULL)
+		return NULL;
+	cx->lock = -1;
+	x->cx = cx;
+	return cx;
+}
+
+/* Append to the key, growing it. */
+static int
+key_put(struct cache_x *cx, const char *p, size_t n)
+{
+	char	*k;
+	size_t	 cap;
+
+	if (cx->key_len + n > cx->key_cap) {
+		cap = (cx->key_len + n) * 2 + 64;
+		if ((k = realloc(cx->key, cap)) == NULL)
+			return -1;
+		cx->key = k;
+		cx->key_cap = cap;
+	}
+	memcpy(cx->key + cx->key_len, p, n);
+	cx->key_len += n;
+	return 0;
+}
+
+/* The value of cookie name in the request's Cookie headers. */
+static bool
+find_cookie(const char *base, const struct http1_msg *m, const char *name,
+    const char **v, size_t *vlen)
+{
+	size_t		 nlen = strlen(name);
+	const char	*p, *end, *eq;
+	uint32_t	 i;
+
+	for (i = 0; i < m->nheaders; i++) {
+		if (!http1_str_eq(base, m->headers[i].name, "cookie"))
+			continue;
+		p = base + m->headers[i].value.off;
+		end = p + m->headers[i].value.len;
+		while (p < end) {
+			while (p < end && (*p == ' ' || *p == ';'))
+				p++;
+			eq = memchr(p, '=', (size_t)(end - p));
+			if (eq == NULL)
+				break;
+			if ((size_t)(eq - p) == nlen &&
+			    memcmp(p, name, nlen) == 0) {
+				*v = eq + 1;
+				p = eq + 1;
+				while (p < end && *p != ';')
+					p++;
+				*vlen = (size_t)(p - *v);
+				return true;
+			}
+			while (p < end && *p != ';')
+				p++;
+		}
+	}
+	return false;
+}
+
+/* cache_key(): see cachefill.h. */
+int
+cache_key(struct exchange *x, const char *host, size_t host_len,
+    const char *path, size_t path_len, struct cache_x *cx)
+{
+	const struct config_route_cache	*rc = x->route->cache;
+	const char			*base = buf_head(x->c->in);
+	const struct http1_header	*h;
+	const char			*q, *v;
+	size_t				 i, vlen;
+	char				 c;
+	int				 rc_ = 0;
+
+	cx->key_len = 0;
+	if (rc->key_mask & CACHE_KEY_SCHEME)
+		rc_ |= x->w->cf->listeners[x->c->listener].tls != NULL ?
+		    key_put(cx, "https://", 8) : key_put(cx, "http://", 7);
+	if (rc->key_mask & CACHE_KEY_HOST)
+		for (i = 0; i < host_len; i++) {
+			c = (char)tolower((unsigned char)host[i]);
+			rc_ |= key_put(cx, &c, 1);
+		}
+	q = memchr(path, '?', path_len);
+	if (rc->key_mask & CACHE_KEY_PATH)
+		rc_ |= key_put(cx, path, q != NULL ? (size_t)(q - path) :
+		    path_len);
+	if ((rc->key_mask & CACHE_KEY_QUERY) && q != NULL)
+		rc_ |= key_put(cx, q, path_len - (size_t)(q - path));
+	if (rc->key_header != NULL) {
+		rc_ |= key_put(cx, "\nh:", 3);
+		if ((h = policy_header(base, &x->req, rc->key_header)) != NULL)
+			rc_ |= key_put(cx, base + h->value.off, h->value.len);
+	}
+	if (rc->key_cookie != NULL) {
+		rc_ |= key_put(cx, "\nc:", 3);
+		if (find_cookie(base, &x->req, rc->key_cookie, &v, &vlen))
+			rc_ |= key_put(cx, v, vlen);
+	}
+	cx->pkey_len = cx->key_len;
+	cx->hash = cache_hash(cx->key, cx->key_len);
+	return rc_;
+}
+
+/* cache_hash(): see cachefill.h.  FNV-1a, 64 bits; 0 is kept for "no
+   claim" in the lock table. */
+uint64_t
+cache_hash(const char *p, size_t n)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	while (n-- > 0) {
+		h ^= (unsigned char)*p++;
+		h *= 1099511628211ULL;
+	}
+	return h == 0 ? 1 : h;
+}
+
+/*
+ * The variant key of the request for the Vary names (lower case, comma
+ * separated): the primary key, "\nv:", then each name's values, joined
+ * and with the spaces around commas taken out, "\x01" when absent.
+ */
+int
+cache_variant_key(struct exchange *x, struct cache_x *cx, const char *names,
+    size_t len)
+{
+	const char	*base = buf_head(x->c->in);
+	const char	*n = names, *end = names + len, *comma, *p, *e;
+	struct http1_str hn;
+	uint32_t	 i;
+	bool		 any;
+	int		 rc = 0;
+
+	cx->key_len = cx->pkey_len;
+	rc |= key_put(cx, "\nv:", 3);
+	while (n < end) {
+		comma = memchr(n, ',', (size_t)(end - n));
+		if (comma == NULL)
+			comma = end;
+		any = false;
+		for (i = 0; i < x->req.nheaders; i++) {
+			hn = x->req.headers[i].name;
+			if (hn.len != (size_t)(comma - n) ||
+			    strncasecmp(base + hn.off, n, hn.len) != 0)
+				continue;
+			rc |= key_put(cx, any ? "," : "", any ? 1 : 0);
+			any = true;
+			p = base + x->req.headers[i].value.off;
+			e = p + x->req.headers[i].value.len;
+			for (; p < e; p++) {
+				if (*p == ' ' || *p == '\t')
+					continue;
+				rc |= key_put(cx, p, 1);
+			}
+		}
+		if (!any)
+			rc |= key_put(cx, "\x01", 1);
+		rc |= key_put(cx, "\n", 1);
+		n = comma + 1;
+	}
+	cx->vhash = cache_hash(cx->key, cx->key_len);
+	return rc;
+}
+
+/* The stored meta of r, copied out (aligned) and checked. */
+static bool
+read_meta(const struct store_ref *r, struct cache_meta *m)
+{
+	if (r->obj->meta_len < sizeof(*m))
+		return false;
+	memcpy(m, r->meta, sizeof(*m));
+	return m->version == CACHE_META_VERSION &&
+	    sizeof(*m) + (uint64_t)m->fields_len + m->vary_len <=
+	    r->obj->meta_len;
+}
+
+/*
+ * Look the request up: the object under its key, or, under a Vary
+ * marker, the variant of its request.  Sets cx->have and cx->marker.
+ */
+static void
+lookup(struct exchange *x, struct cache_x *cx)
+{
+	struct store	*s = x->w->store;
+	struct store_ref r;
+
+	cx->have = false;
+	cx->marker = 0;
+	if (store_get(s, cx->hash, cx->key, cx->pkey_len, &r) == -1 ||
+	    !read_meta(&r, &cx->meta)) {
+		cx->fwd = FWD_URI_MISS;
+		return;
+	}
+	if (cx->meta.flags & META_MARKER) {
+		cx->marker = r.loc + 1;
+		if (cache_variant_key(x, cx, r.meta + sizeof(cx->meta) +
+		    cx->meta.fields_len, cx->meta.vary_len) == -1 ||
+		    !store_still(s, &r) ||
+		    store_get(s, cx->vhash, cx->key, cx->key_len, &r) == -1 ||
+		    !read_meta(&r, &cx->meta) ||
+		    cx->meta.marker != cx->marker) {
+			cx->fwd = FWD_VARY_MISS;
+			return;
+		}
+	}
+	cx->ref = r;
+	cx->have = true;
+}
+
+/* The age of the stored response now, seconds (RFC 9111 4.2.3). */
+static int64_t
+age_now(const struct exchange *x, const struct cache_meta *m)
+{
+	int64_t resident = (int64_t)ev_time(x->w->loop) - m->resp_time;
+
+	return m->initial_age + (resident > 0 ? resident : 0);
+}
+
+/* ------------------------------------------------ collapsed misses -- */
+
+/* Claim the miss of cx->hash for this exchange: true when it is ours to
+   fetch (or nobody's to wait for), false when another holds it. */
+static bool
+lock_claim(struct exchange *x, struct cache_x *cx)
+{
+	struct shm_cache_lock	*l;
+	uint64_t		 h;
+	int64_t			 now = shm_now();
+	unsigned		 i = (unsigned)(cx->hash % SHM_CACHE_LOCKS);
+
+	l = &x->w->shm->cache_locks[i];
+	h = __atomic_load_n(&l->hash, __ATOMIC_ACQUIRE);
+	if (h != 0 && __atomic_load_n(&l->until, __ATOMIC_ACQUIRE) >= now)
+		return h != cx->hash;	/* another key's: go on unlocked */
+	if (!__atomic_compare_exchange_n(&l->hash, &h, cx->hash, false,
+	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return h != cx->hash;
+	__atomic_store_n(&l->until, now + (int64_t)x->w->cf->cache.
+	    lock_timeout_ms, __ATOMIC_RELEASE);
+	cx->lock = (int)i;
+	return true;
+}
+
+/* cache_unlock(): see cachefill.h. */
+void
+cache_unlock(struct exchange *x, struct cache_x *cx)
+{
+	struct shm_cache_lock	*l;
+	uint64_t		 h;
+
+	if (cx->lock == -1)
+		return;
+	l = &x->w->shm->cache_locks[cx->lock];
+	h = cx->hash;
+	(void)__atomic_compare_exchange_n(&l->hash, &h, 0, false,
+	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	cx->lock = -1;
+}
+
+/* Whether another worker still holds the miss of cx->hash. */
+static bool
+lock_held(const struct exchange *x, const struct cache_x *cx)
+{
+	const struct shm_cache_lock *l =
+	    &x->w->shm->cache_locks[cx->hash % SHM_CACHE_LOCKS];
+
+	return __atomic_load_n(&l->hash, __ATOMIC_ACQUIRE) == cx->hash &&
+	    __atomic_load_n(&l->until, __ATOMIC_ACQUIRE) >= shm_now();
+}
+
+static void
+poll_timer(struct ev_timer *t)
+{
+	struct client *c = (struct client *)((char *)t -
+	    offsetof(struct client, timer));
+
+	if (c->x != NULL)
+		cache_run(c->x);
+}
+
+/* ------------------------------------------------------- answering -- */
+
+/* Weak comparison of an entity-tag with a list (RFC 9110 8.8.3.2). */
+static bool
+etag_in(const char *tag, size_t tlen, const char *list, size_t llen)
+{
+	const char	*p = list, *end = list + llen, *t;
+
+	if (tlen > 2 && tag[0] == 'W' && tag[1] == '/') {
+		tag += 2;
+		tlen -= 2;
+	}
+	while (p < end) {
+		while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+			p++;
+		if (p < end && *p == '*')
+			return true;
+		if (end - p > 2 && p[0] == 'W' && p[1] == '/')
+			p += 2;
+		t = p;
+		if (p < end && *p == '"') {
+			p++;
+			while (p < end && *p != '"')
+				p++;
+			if (p < end)
+				p++;
+		} else
+			while (p < end && *p != ',')
+				p++;
+		if ((size_t)(p - t) == tlen && memcmp(t, tag, tlen) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A stored header's value, from the stored lines. */
+static bool
+stored_field(const char *fields, size_t len, const char *name,
+    const char **v, size_t *vlen)
+{
+	const char	*p = fields, *end = fields + len, *eol;
+	size_t		 nlen = strlen(name);
+
+	while (p < end) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (eol == NULL)
+			return false;
+		if ((size_t)(eol - p) > nlen + 1 && p[nlen] == ':' &&
+		    strncasecmp(p, name, nlen) == 0) {
+			*v = p + nlen + 1;
+			while (*v < eol && **v == ' ')
+				(*v)++;
+			*vlen = (size_t)(eol - *v) - (eol[-1] == '\r');
+			return true;
+		}
+		p = eol + 1;
+	}
+	return false;
+}
+
+/* Whether the client's conditionals let a 304 answer it (RFC 9110
+   13.2.2: If-None-Match first, else If-Modified-Since). */
+static bool
+not_modified(const struct exchange *x, const char *fields, size_t len)
+{
+	const char			*base = buf_head(x->c->in);
+	const struct http1_header	*h;
+	const char			*v;
+	size_t				 vlen;
+	int64_t				 ims, lm;
+
+	if ((h = policy_header(base, &x->req, "if-none-match")) != NULL)
+		return stored_field(fields, len, "etag", &v, &vlen) &&
+		    etag_in(v, vlen, base + h->value.off, h->value.len);
+	if ((h = policy_header(base, &x->req, "if-modified-since")) == NULL ||
+	    (ims = policy_date(base + h->value.off, h->value.len)) == -1)
+		return false;
+	if (!stored_field(fields, len, "last-modified", &v, &vlen) &&
+	    !stored_field(fields, len, "date", &v, &vlen))
+		return false;
+	return (lm = policy_date(v, vlen)) != -1 && lm <= ims;
+}
+
+/* A single byte range the client asked for, within total: 1 and *first,
+   *len; 0 to send all; -1 when none can be satisfied. */
+static int
+want_range(const struct exchange *x, const char *fields, size_t flen,
+    uint64_t total, uint64_t *first, uint64_t *len)
+{
+	const char			*base = buf_head(x->c->in);
+	const struct http1_header	*h, *ir;
+	const char			*p, *end, *v;
+	uint64_t			 a = 0, b = 0;
+	size_t				 vlen;
+	bool				 has_a = false, has_b = false;
+
+	if (x->req.method != HTTP1_M_GET ||
+	    (h = policy_header(base, &x->req, "range")) == NULL)
+		return 0;
+	/* If-Range: the range only while the validator is the same. */
+	if ((ir = policy_header(base, &x->req, "if-range")) != NULL) {
+		if (ir->value.len > 0 && base[ir->value.off] == '"') {
+			if (!stored_field(fields, flen, "etag", &v, &vlen) ||
+			    vlen != ir->value.len || memcmp(v,
+			    base + ir->value.off, vlen) != 0)
+				return 0;
+		} else if (!stored_field(fields, flen, "last-modified", &v,
+		    &vlen) || vlen != ir->value.len || memcmp(v,
+		    base + ir->value.off, vlen) != 0)
+			return 0;
+	}
+	p = base + h->value.off;
+	end = p + h->value.len;
+	if (end - p < 6 || strncasecmp(p, "bytes=", 6) != 0)
+		return 0;
+	for (p += 6; p < end && isdigit((unsigned char)*p); p++, has_a = true)
+		a = a * 10 + (uint64_t)(*p - '0');
+	if (p >= end || *p++ != '-')
+		return 0;
+	for (; p < end && isdigit((unsigned char)*p); p++, has_b = true)
+		b = b * 10 + (uint64_t)(*p - '0');
+	if (p != end || (!has_a && !has_b) || a > (1ULL << 60) ||
+	    b > (1ULL << 60))
+		return 0;	/* several ranges, or not ours to read: all */
+	if (!has_a) {		/* the last b bytes */
+		if (b == 0)
+			return -1;
+		*first = b >= total ? 0 : total - b;
+	} else {
+		if (a >= total || (has_b && b < a))
+			return has_b && b < a ? 0 : -1;
+		*first = a;
+		if (!has_b || b >= total)
+			b = total - 1;
+	}
+	*len = (has_a ? b : total - 1) - *first + 1;
+	return 1;
+}
+
+/* The Cache-Status of a response from the cache. */
+static void
+hit_status(const struct exchange *x, const struct cache_x *cx, char *buf,
+    size_t size)
+{
+	int64_t ttl = cx->meta.lifetime - cx->age;
+
+	if (cx->fwd == FWD_STALE)
+		snprintf(buf, size, "portico; fwd=stale; fwd-status=%u; ttl=%lld",
+		    cx->fwd_status, (long long)ttl);
+	else if (cx->collapsed)
+		snprintf(buf, size, "portico; hit; ttl=%lld; collapsed",
+		    (long long)ttl);
+	else
+		snprintf(buf, size, "portico; hit; ttl=%lld", (long long)ttl);
+	(void)x;
+}
+
+/* cache_serve(): see cache.h.  The head goes out of x->out, the body
+   straight from the mapping. */
+void
+cache_serve(struct exchange *x)
+{
+	struct cache_x		*cx = x->cx;
+	const struct cache_meta	*m = &cx->meta;
+	const char		*fields = cx->ref.meta + sizeof(*m);
+	struct fwd_cached	 fc;
+	char			 status[128];
+	uint64_t		 first = 0, len = cx->ref.obj->body_len;
+	int			 r;
+
+	cx->age = age_now(x, m);
+	memset(&fc, 0, sizeof(fc));
+	fc.status = m->status;
+	fc.fields = fields;
+	fc.fields_len = m->fields_len;
+	fc.age = cx->age;
+	hit_status(x, cx, status, sizeof(status));
+	fc.cache_status = status;
+	if (m->status == 200 && not_modified(x, fields, m->fields_len)) {
+		fc.status = 304;
+		len = 0;
+	} else if (m->status == 200 && (r = want_range(x, fields,
+	    m->fields_len, len, &first, &len)) != 0) {
+		if (r == -1) {
+			x->status = 416;
+			client_respond(x, 416, "text/plain", "", 0, NULL);
+			return;
+		}
+		fc.status = 206;
+		fc.first = first;
+		fc.total = cx->ref.obj->body_len;
+	}
+	fc.length = len;
+	if (x->out == NULL && (x->out = buf_get(&x->w->bufs)) == NULL) {
+		client_error(x, 500, "no memory for a buffer");
+		return;
+	}
+	buf_reset(x->out);
+	if (fwd_cached_head(x, x->out, &fc) == -1 ||
+	    !store_still(x->w->store, &cx->ref)) {
+		client_error(x, 500, "cache: stored response unusable");
+		return;
+	}
+	if (x->req.body != HTTP1_BODY_NONE && !x->req_body_done)
+		x->keepalive = 0;
+	x->status = (uint16_t)fc.status;
+	cx->off = first;
+	cx->end = x->req.method == HTTP1_M_HEAD || fc.status == 304 ? first :
+	    first + len;
+	x->body_bytes = cx->end - cx->off;
+	x->state = X_CACHE;
+	ev_timer_stop(&x->c->timer);
+	cache_run(x);
+}
+
+/* Write the head and the body, from the mapping; the object must still
+   be there after each write, or the client got someone else's bytes. */
+static void
+write_hit(struct exchange *x)
+{
+	struct cache_x	*cx = x->cx;
+	struct iovec	 iov[2];
+	uint64_t	 n64;
+	ssize_t		 n;
+
+	for (;;) {
+		iov[0].iov_base = buf_head(x->out);
+		iov[0].iov_len = buf_len(x->out);
+		n64 = cx->end - cx->off;
+		iov[1].iov_base = (void *)(cx->ref.body + cx->off);
+		iov[1].iov_len = n64 > WRITE_MAX ? WRITE_MAX : (size_t)n64;
+		if (iov[0].iov_len + iov[1].iov_len == 0)
+			break;
+		n = client_writev(x->c, iov, 2);
+		if (!store_still(x->w->store, &cx->ref)) {
+			log_warnx("%s: cache object overwritten while it was "
+			    "sent; connection closed", client_log_prefix(x->c));
+			x->keepalive = 0;
+			x->c->eof = 1;
+			client_done(x);
+			return;
+		}
+		if (n == PT_AGAIN) {
+			client_timer(x->c, &x->w->tq_send);
+			return;
+		}
+		if (n == -1) {
+			x->keepalive = 0;
+			x->c->eof = 1;
+			client_done(x);
+			return;
+		}
+		x->resp_started = 1;
+		if ((size_t)n >= buf_len(x->out)) {
+			n -= (ssize_t)buf_len(x->out);
+			buf_reset(x->out);
+			cx->off += (uint64_t)n;
+		} else
+			buf_consume(x->out, (uint32_t)n);
+	}
+	ev_timer_stop(&x->c->timer);
+	client_done(x);
+}
+
+/* ------------------------------------------------- the way through -- */
+
+/*
+ * What to do with what the lookup found: answer from it, revalidate it,
+ * or fetch anew.  0: on to the origin; -1: answered or waiting.
+ */
+static int
+decide(struct exchange *x, struct cache_x *cx)
+{
+	const struct cc		*rq = &cx->req_cc;
+	const struct cache_meta	*m = &cx->meta;
+	int64_t			 age, left;
+	bool			 usable, stale_ok;
+
+	if (cx->have) {
+		age = age_now(x, m);
+		left = m->lifetime - age;
+		usable = left > 0 && !(m->flags & META_NO_CACHE) &&
+		    !(rq->flags & CC_NO_CACHE) &&
+		    (rq->max_age == -1 || age <= rq->max_age) &&
+		    (rq->min_fresh == -1 || left >= rq->min_fresh);
+		/* The client accepts it stale (max-stale), unless the
+		   response forbids (must-revalidate, no-cache). */
+		stale_ok = left <= 0 && !(m->flags & (META_MUST_REVALIDATE |
+		    META_NO_CACHE)) && !(rq->flags & CC_NO_CACHE) &&
+		    ((rq->flags & CC_MAX_STALE_ANY) ||
+		    (rq->max_stale != -1 && -left <= rq->max_stale)) &&
+		    (rq->max_age == -1 || age <= rq->max_age);
+		if (usable || stale_ok) {
+			shm_add(stale_ok ? &x->w->self->cache.stale :
+			    &x->w->self->cache.hits, 1);
+			cache_serve(x);
+			return -1;
+		}
+		cx->fwd = (rq->flags & CC_NO_CACHE) ? FWD_REQUEST : FWD_STALE;
+		cx->reval = (m->flags & (META_ETAG | META_LAST_MODIFIED)) != 0;
+	}
+	if (rq->flags & CC_ONLY_IF_CACHED) {
+		client_error(x, 504, "only-if-cached and not in the cache");
+		return -1;
+	}
+	shm_add(&x->w->self->cache.misses, 1);
+	if (x->req.method != HTTP1_M_GET)
+		return 0;	/* HEAD: forwarded as it is, not stored */
+	cx->fill = !(rq->flags & CC_NO_STORE);
+	if (cx->fill && !cx->reval && !lock_claim(x, cx)) {
+		/* Another worker fetches it: wait for its response. */
+		cx->wait_until = ev_now(x->w->loop) +
+		    x->w->cf->cache.lock_timeout_ms;
+		cx->collapsed = 1;
+		x->state = X_CACHE_WAIT;
+		ev_timer_start(x->w->loop, &x->w->tq_cache_poll, &x->c->timer,
+		    poll_timer);
+		return -1;
+	}
+	return 0;
+}
+
+/* PURGE from an allowed address: the target, all its variants; with a
+   trailing '*', every key it starts. */
+static void
+purge(struct exchange *x, const char *host, size_t host_len,
+    const char *path, size_t path_len)
+{
+	static char	 body[64];
+	struct cache_x	*cx = x->cx;
+	bool		 prefix = path_len > 0 && path[path_len - 1] == '*';
+	unsigned	 n;
+
+	if (!config_allowed(&x->w->cf->cache.purge, &x->c->peer.sa)) {
+		client_error(x, 403, "PURGE from an address not in "
+		    "cache.purge_allow");
+		return;
+	}
+	if (cache_key(x, host, host_len, path, path_len - prefix, cx) == -1) {
+		client_error(x, 500, "no memory for the cache key");
+		return;
+	}
+	/* A prefix is the key as far as the path goes. */
+	n = store_purge(x->w->store, cx->key, prefix ? cx->key_len :
+	    cx->pkey_len, prefix);
+	shm_add(&x->w->self->cache.purged, n);
+	snprintf(body, sizeof(body), "purged %u\n", n);
+	client_respond(x, n > 0 ? 200 : 404, "text/plain", body, strlen(body),
+	    NULL);
+}
+
+/* cache_request(): see cache.h. */
+int
+cache_request(struct exchange *x)
+{
+	const char	*base = buf_head(x->c->in);
+	const char	*host = base + x->host.off;
+	const char	*path = x->path.len > 0 ? base + x->path.off : "/";
+	size_t		 path_len = x->path.len > 0 ? x->path.len : 1;
+	struct cache_x	*cx;
+	uint8_t		 method = x->req.method;
+
+	if (cx_new(x) == NULL) {
+		client_error(x, 500, "no memory for the cache");
+		return -1;
+	}
+	cx = x->cx;
+	if (method == HTTP1_M_OTHER &&
+	    http1_str_eq(base, x->req.method_str, "PURGE")) {
+		purge(x, host, x->host.len, path, path_len);
+		return -1;
+	}
+	if (cache_key(x, host, x->host.len, path, path_len, cx) == -1) {
+		client_error(x, 500, "no memory for the cache key");
+		return -1;
+	}
+	if (method != HTTP1_M_GET && method != HTTP1_M_HEAD) {
+		/* Unsafe methods invalidate what they change once they
+		   succeed (RFC 9111 4.4). */
+		cx->invalidate = method != HTTP1_M_OPTIONS &&
+		    method != HTTP1_M_TRACE;
+		cx->fwd = FWD_METHOD;
+		return 0;
+	}
+	policy_cc(base, &x->req, &cx->req_cc);
+	lookup(x, cx);
+	return decide(x, cx);
+}
+
+/* cache_run(): see cache.h. */
+void
+cache_run(struct exchange *x)
+{
+	struct cache_x *cx = x->cx;
+
+	if (x->state == X_CACHE) {
+		write_hit(x);
+		return;
+	}
+	/* X_CACHE_WAIT: is it there now, or is the other fetch over? */
+	lookup(x, cx);
+	if (cx->have && cx->meta.lifetime - age_now(x, &cx->meta) > 0 &&
+	    !(cx->meta.flags & META_NO_CACHE)) {
+		shm_add(&x->w->self->cache.collapsed, 1);
+		cache_serve(x);
+		return;
+	}
+	if (lock_held(x, cx) && ev_now(x->w->loop) < cx->wait_until) {
+		ev_timer_start(x->w->loop, &x->w->tq_cache_poll, &x->c->timer,
+		    poll_timer);
+		return;
+	}
+	/* Not stored, or too long: to the origin ourselves. */
+	ev_timer_stop(&x->c->timer);
+	(void)lock_claim(x, cx);
+	x->state = X_HEAD;
+	proxy_start(x);
+}
+
+/* cache_status(): see cache.h. */
+size_t
+cache_status(const struct exchange *x, char *buf, size_t size)
+{
+	static const char *const fwds[] = {
+		[FWD_URI_MISS] = "uri-miss", [FWD_VARY_MISS] = "vary-miss",
+		[FWD_STALE] = "stale", [FWD_REQUEST] = "request",
+		[FWD_METHOD] = "method",
+	};
+	const struct cache_x	*cx = x->cx;
+	int			 n;
+
+	if (cx == NULL)
+		return 0;
+	n = snprintf(buf, size, "portico; fwd=%s; fwd-status=%u%s%s",
+	    fwds[cx->fwd], x->resp.status, cx->writing ? "; stored" : "",
+	    cx->collapsed ? "; collapsed" : "");
+	return n < 0 || (size_t)n >= size ? 0 : (size_t)n;
+}
+
+/* cache_fwd_drop(): see cache.h. */
+bool
+cache_fwd_drop(const struct exchange *x, const char *name, size_t len)
+{
+	static const char *const names[] = {
+		"if-none-match", "if-modified-since", "if-range", "range",
+	};
+	size_t i;
+
+	if (x->cx == NULL || !x->cx->fill)
+		return false;
+	for (i = 0; i < PT_NELEM(names); i++)
+		if (len == strlen(names[i]) &&
+		    strncasecmp(name, names[i], len) == 0)
+			return true;
+	return false;
+}
+
+/* cache_fwd_extra(): see cache.h. */
+size_t
+cache_fwd_extra(const struct exchange *x, char *buf, size_t size)
+{
+	const struct cache_x	*cx = x->cx;
+	const char		*fields, *v;
+	size_t			 vlen, n = 0;
+	int			 r;
+
+	if (cx == NULL || !cx->reval || !store_still(x->w->store, &cx->ref))
+		return 0;
+	fields = cx->ref.meta + sizeof(cx->meta);
+	if (stored_field(fields, cx->meta.fields_len, "etag", &v, &vlen)) {
+		r = snprintf(buf, size, "If-None-Match: %.*s\r\n", (int)vlen,
+		    v);
+		if (r < 0 || (size_t)r >= size)
+			return 0;
+		n = (size_t)r;
+	}
+	if (stored_field(fields, cx->meta.fields_len, "last-modified", &v,
+	    &vlen)) {
+		r = snprintf(buf + n, size - n, "If-Modified-Since: %.*s\r\n",
+		    (int)vlen, v);
+		if (r < 0 || (size_t)r >= size - n)
+			return 0;
+		n += (size_t)r;
+	}
+	return n;
+}
+
+/* cache_end(): see cache.h. */
+void
+cache_end(struct exchange *x)
+{
+	struct cache_x *cx = x->cx;
+
+	if (cx == NULL)
+		return;
+	cache_unlock(x, cx);
+	cache_fill_free(x, cx);
+	free(cx->key);
+	free(cx);
+	x->cx = NULL;
+}
