@@ -119,6 +119,9 @@ struct shm {
 	char		 conf_file[SHM_TEXT_MAX];
 	struct shm_proc	 procs[SHM_MAX_PROCS];
 	struct shm_server servers[SHM_MAX_SERVERS];
+	/* the cache file, as the checker counted it last (each second) */
+	uint64_t	 cache_size;	/* bytes of the file; 0: no cache */
+	uint64_t	 cache_objects, cache_bytes, cache_evicted;
 	struct shm_cache_lock cache_locks[SHM_CACHE_LOCKS];
 };
 

@@ -100,6 +100,8 @@ store_open(const char *path, uint64_t size, const char **why, char *err,
 
 	const char	*said = NULL;
 
+	if (why != NULL)
+		*why = NULL;
 	geometry(size, &want);
 	if (want.data_size < 64 * 1024) {
 		snprintf(err, errlen, "%s: %llu bytes is too small for a cache",

@@ -81,6 +81,8 @@ struct checker {
 	/* the cache file, checked at start and after a worker died */
 	struct store	*store;
 	const struct shm *shm;
+	struct shm	*wshm;		/* where the counts go */
+	uint64_t	 cache_size;
 	struct ev_tq	 tq_cache;
 	struct ev_timer	 cache_timer;
 	uint64_t	 restarts;	/* of workers, at the last check */
@@ -436,7 +438,7 @@ cache_tick(struct ev_timer *t)
 {
 	struct checker	*ck = (struct checker *)((char *)t -
 			    offsetof(struct checker, cache_timer));
-	uint64_t	 restarts = 0;
+	uint64_t	 restarts = 0, objects, bytes, evicted;
 	unsigned	 i, dropped;
 
 	for (i = 0; i < SHM_MAX_PROCS; i++)
@@ -449,6 +451,12 @@ cache_tick(struct ev_timer *t)
 		ck->cache_checked = true;
 		ck->restarts = restarts;
 	}
+	/* For proxyctl status and /metrics. */
+	store_count(ck->store, &objects, &bytes, &evicted);
+	shm_store(&ck->wshm->cache_size, ck->cache_size);
+	shm_store(&ck->wshm->cache_objects, objects);
+	shm_store(&ck->wshm->cache_bytes, bytes);
+	shm_store(&ck->wshm->cache_evicted, evicted);
 	ev_timer_start(ck->loop, &ck->tq_cache, &ck->cache_timer, cache_tick);
 }
 
@@ -483,7 +491,8 @@ checker_main(const struct role_ctx *ctx)
 
 	checker_init(&ck, ctx);
 	if ((ck.store = ctx->store) != NULL) {
-		ck.shm = ctx->shm;
+		ck.shm = ck.wshm = ctx->shm;
+		ck.cache_size = ctx->cf->cache.size;
 		ev_tq_init(ck.loop, &ck.tq_cache, 1000);
 		ev_timer_start(ck.loop, &ck.tq_cache, &ck.cache_timer,
 		    cache_tick);

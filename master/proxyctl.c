@@ -3,17 +3,18 @@
  * and its shared memory.
  *
  *   proxyctl [-c file] start | stop [--fast] | reload | restart |
- *            status | configtest | reopen
+ *            status | configtest | reopen | purge URL
  *
  * Every command waits for its outcome and exits 0 when it happened, or
  * non-zero with a one-line reason: 1 when it failed, 2 for a wrong
  * command line, 3 when portico is not running (stop, reload, status,
  * reopen).
  *
- * Only start and configtest need a valid configuration file.  The others
+ * Only start, configtest and purge need a valid configuration file.  The others
  * read no more of it than pid_file, so that a broken file can still be
  * reloaded (and refused by the master, which says why) or stopped.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -25,6 +26,7 @@
 #include "config.h"
 #include "pidfile.h"
 #include "shm.h"
+#include "store.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/usr/local/etc"
@@ -48,7 +50,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: proxyctl [-c file] start | stop [--fast] | "
-	    "reload | restart | status | configtest | reopen\n");
+	    "reload | restart | status | configtest | reopen | purge URL\n");
 	exit(EXIT_USAGE);
 }
 
@@ -325,7 +327,60 @@ cmd_status(const char *pid_file)
 		    (h->responses == 0 ? 0 : h->resp_ms / h->responses),
 		    (unsigned long long)h->checks, h->result);
 	}
+	if (m->cache_size != 0)
+		printf("cache: %llu objects, %llu bytes of %llu, evictions "
+		    "%llu\n", (unsigned long long)m->cache_objects,
+		    (unsigned long long)m->cache_bytes,
+		    (unsigned long long)m->cache_size,
+		    (unsigned long long)m->cache_evicted);
 	free(m);
+	return 0;
+}
+
+/*
+ * purge URL: drop from the cache file the objects of URL (and its
+ * variants), or, when it ends with '*', of every URL it starts.  The
+ * file is opened in place, never made: the workers see the change at
+ * once.  Keys are "scheme://host/path?query" with the scheme and host
+ * in lower case (the default cache key of a route).
+ */
+static int
+cmd_purge(const char *url)
+{
+	struct config	*cf = load();
+	struct store	*s;
+	char		 err[512], *key;
+	size_t		 len = strlen(url), i;
+	const char	*p;
+	bool		 prefix = len > 0 && url[len - 1] == '*';
+	unsigned	 n;
+
+	if (cf->cache.path == NULL) {
+		fprintf(stderr, "proxyctl: %s has no cache\n", conf_file);
+		return EXIT_FAILED;
+	}
+	if ((p = strstr(url, "://")) == NULL || strchr(p + 3, '/') == NULL) {
+		fprintf(stderr, "proxyctl: purge wants a URL: "
+		    "http://host/path\n");
+		return EXIT_USAGE;
+	}
+	if ((s = store_open(cf->cache.path, cf->cache.size, NULL, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "proxyctl: cache %s\n", err);
+		return EXIT_FAILED;
+	}
+	if ((key = strdup(url)) == NULL) {
+		perror("proxyctl");
+		return EXIT_FAILED;
+	}
+	/* Scheme and host as the worker writes them. */
+	for (i = 0; i < (size_t)(strchr(p + 3, '/') - url); i++)
+		key[i] = (char)tolower((unsigned char)key[i]);
+	n = store_purge(s, key, len - prefix, prefix);
+	printf("purged %u\n", n);
+	free(key);
+	store_close(s);
+	config_free(cf);
 	return 0;
 }
 
@@ -351,7 +406,7 @@ main(int argc, char *argv[])
 		fast = true;
 		optind++;
 	}
-	if (optind != argc)
+	if (optind != argc && strcmp(cmd, "purge") != 0)
 		usage();
 	if (strcmp(cmd, "configtest") == 0) {
 		config_free(load());
@@ -360,6 +415,8 @@ main(int argc, char *argv[])
 	}
 	if (strcmp(cmd, "start") == 0)
 		return cmd_start(argv[0]);
+	if (strcmp(cmd, "purge") == 0 && optind == argc - 1)
+		return cmd_purge(argv[optind]);
 	if ((pid_file = config_pid_file(conf_file)) == NULL) {
 		perror("proxyctl");
 		return EXIT_FAILED;

@@ -54,13 +54,74 @@ avg_ms(const struct shm_server *h)
 	return n == 0 ? 0 : shm_load(&h->resp_ms) / n;
 }
 
+/* The cache counts of every worker, summed. */
+static void
+cache_totals(const struct shm *shm, struct shm_cache_counts *t)
+{
+	const struct shm_cache_counts	*c;
+	unsigned			 i;
+
+	memset(t, 0, sizeof(*t));
+	for (i = 0; i < SHM_MAX_PROCS; i++) {
+		if (shm_load(&shm->procs[i].role) != SHM_ROLE_WORKER)
+			continue;
+		c = &shm->procs[i].cache;
+		t->hits += shm_load(&c->hits);
+		t->misses += shm_load(&c->misses);
+		t->stale += shm_load(&c->stale);
+		t->revalidated += shm_load(&c->revalidated);
+		t->stored += shm_load(&c->stored);
+		t->collapsed += shm_load(&c->collapsed);
+		t->purged += shm_load(&c->purged);
+	}
+}
+
+/* The cache's figures, as "name" and value, in the order shown. */
+struct cache_figure {
+	const char	*name, *help, *type;
+	uint64_t	 value;
+};
+
+static unsigned
+cache_figures(const struct shm *shm, struct cache_figure *fig)
+{
+	struct shm_cache_counts t;
+
+	cache_totals(shm, &t);
+	fig[0] = (struct cache_figure){ "objects", "Objects in the cache.",
+	    "gauge", shm_load(&shm->cache_objects) };
+	fig[1] = (struct cache_figure){ "bytes", "Bytes of the objects in the "
+	    "cache.", "gauge", shm_load(&shm->cache_bytes) };
+	fig[2] = (struct cache_figure){ "size_bytes", "Size of the cache file.",
+	    "gauge", shm_load(&shm->cache_size) };
+	fig[3] = (struct cache_figure){ "hits_total", "Requests answered from "
+	    "the cache with a fresh response.", "counter", t.hits };
+	fig[4] = (struct cache_figure){ "misses_total", "Requests of cached "
+	    "routes that went to the origin.", "counter", t.misses };
+	fig[5] = (struct cache_figure){ "stale_total", "Requests answered with "
+	    "a stale response (max-stale, stale-if-error).", "counter",
+	    t.stale };
+	fig[6] = (struct cache_figure){ "revalidated_total", "Stale responses "
+	    "the origin confirmed with 304.", "counter", t.revalidated };
+	fig[7] = (struct cache_figure){ "stored_total", "Responses stored.",
+	    "counter", t.stored };
+	fig[8] = (struct cache_figure){ "collapsed_total", "Misses answered "
+	    "by another request's response.", "counter", t.collapsed };
+	fig[9] = (struct cache_figure){ "evictions_total", "Objects evicted "
+	    "to make room.", "counter", shm_load(&shm->cache_evicted) };
+	fig[10] = (struct cache_figure){ "purged_total", "Objects removed by "
+	    "PURGE.", "counter", t.purged };
+	return 11;
+}
+
 static void
 status_json(FILE *f, const struct shm *shm)
 {
 	int64_t		now = shm_now();
 	uint64_t	total[5] = { 0 }, requests = 0;
 	const char	*sep = "";
-	unsigned	i, c;
+	struct cache_figure fig[16];
+	unsigned	i, c, n;
 
 	fprintf(f, "{\"master\":{\"pid\":%d,\"uptime_s\":%lld,"
 	    "\"generation\":%u},\n\"processes\":[", shm->master_pid,
@@ -126,7 +187,12 @@ status_json(FILE *f, const struct shm *shm)
 	for (c = 0; c < 5; c++)
 		fprintf(f, "%s\"%s\":%llu", c ? "," : "", class_names[c],
 		    (unsigned long long)total[c]);
-	fputs("}}}\n", f);
+	fputs("}},\n\"cache\":{", f);
+	n = cache_figures(shm, fig);
+	for (c = 0; c < n; c++)
+		fprintf(f, "%s\"%s\":%llu", c ? "," : "", fig[c].name,
+		    (unsigned long long)fig[c].value);
+	fputs("}}\n", f);
 }
 
 static void
@@ -138,7 +204,8 @@ metric_head(FILE *f, const char *name, const char *type, const char *help)
 static void
 metrics_text(FILE *f, const struct shm *shm)
 {
-	unsigned i, c;
+	struct cache_figure fig[16];
+	unsigned i, c, n;
 
 	metric_head(f, "portico_generation", "gauge",
 	    "The configuration generation that serves new connections.");
@@ -229,6 +296,17 @@ metrics_text(FILE *f, const struct shm *shm)
 		    (double)shm_load(&h->resp_ms) / 1000);
 		fprintf(f, "portico_server_response_seconds_count%s %llu\n",
 		    lab, (unsigned long long)shm_load(&h->responses));
+	}
+	if (shm_load(&shm->cache_size) == 0)
+		return;
+	n = cache_figures(shm, fig);
+	for (i = 0; i < n; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "portico_cache_%s", fig[i].name);
+		metric_head(f, name, fig[i].type, fig[i].help);
+		fprintf(f, "%s %llu\n", name,
+		    (unsigned long long)fig[i].value);
 	}
 }
 

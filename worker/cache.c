@@ -611,6 +611,18 @@ decide(struct exchange *x, struct cache_x *cx)
 			cache_serve(x);
 			return -1;
 		}
+		/* Stale while it revalidates (RFC 5861 3): this client gets
+		   it now; a request of our own refreshes it, once. */
+		if (left <= 0 && m->swr > 0 && -left <= m->swr &&
+		    !(m->flags & (META_MUST_REVALIDATE | META_NO_CACHE)) &&
+		    !(rq->flags & CC_NO_CACHE) &&
+		    x->req.body == HTTP1_BODY_NONE) {
+			if (!lock_held(x, cx))
+				client_internal(x);
+			shm_add(&x->w->self->cache.stale, 1);
+			cache_serve(x);
+			return -1;
+		}
 		cx->fwd = (rq->flags & CC_NO_CACHE) ? FWD_REQUEST : FWD_STALE;
 		cx->reval = (m->flags & (META_ETAG | META_LAST_MODIFIED)) != 0;
 	}
@@ -622,7 +634,7 @@ decide(struct exchange *x, struct cache_x *cx)
 	if (x->req.method != HTTP1_M_GET)
 		return 0;	/* HEAD: forwarded as it is, not stored */
 	cx->fill = !(rq->flags & CC_NO_STORE);
-	if (cx->fill && !cx->reval && !lock_claim(x, cx)) {
+	if (cx->fill && !lock_claim(x, cx)) {
 		/* Another worker fetches it: wait for its response. */
 		cx->wait_until = ev_now(x->w->loop) +
 		    x->w->cf->cache.lock_timeout_ms;
@@ -698,6 +710,9 @@ cache_request(struct exchange *x)
 		return 0;
 	}
 	policy_cc(base, &x->req, &cx->req_cc);
+	/* A background refresh always asks the origin. */
+	if (x->c->internal)
+		cx->req_cc.flags |= CC_NO_CACHE;
 	lookup(x, cx);
 	return decide(x, cx);
 }

@@ -108,6 +108,37 @@ client_accept(struct worker *w, unsigned listener, int fd,
 		read_head(c);
 }
 
+/* client_internal(): see client.h. */
+void
+client_internal(struct exchange *from)
+{
+	struct worker	*w = from->w;
+	struct client	*c;
+
+	if ((c = w->free_clients) != NULL) {
+		w->free_clients = c->next;
+		w->nfree_clients--;
+	} else if ((c = malloc(sizeof(*c))) == NULL)
+		return;
+	memset(c, 0, sizeof(*c));
+	c->k.io.fd = -1;
+	c->w = w;
+	c->listener = from->c->listener;
+	c->peer = from->c->peer;
+	c->internal = 1;
+	c->eof = 1;		/* nothing to read, nobody to linger for */
+	if ((c->in = buf_get(&w->bufs)) == NULL ||
+	    from->req.head_len > buf_room(c->in)) {
+		buf_put(&w->bufs, c->in);
+		free(c);
+		return;
+	}
+	memcpy(buf_tail(c->in), buf_head(from->c->in), from->req.head_len);
+	buf_commit(c->in, from->req.head_len);
+	w->nclients++;
+	read_head(c);
+}
+
 /*
  * The TLS handshake, within client_header_timeout with the request head
  * that follows.  Plain HTTP sent to a TLS port gets a plain 400 that
@@ -216,6 +247,14 @@ client_io(struct ev_io *io, uint32_t events)
 ssize_t
 client_writev(struct client *c, struct iovec *iov, int n)
 {
+	ssize_t	len = 0;
+	int	i;
+
+	if (c->internal) {
+		for (i = 0; i < n; i++)
+			len += (ssize_t)iov[i].iov_len;
+		return len;
+	}
 	return io_writev(&c->k, iov, n);
 }
 
@@ -592,7 +631,7 @@ start_request(struct exchange *x)
 		x->keepalive = 0;
 	if (m->flags & HTTP1_F_CONN_CLOSE)
 		x->keepalive = 0;
-	if (cf->keepalive_timeout_ms == 0 || c->w->draining)
+	if (cf->keepalive_timeout_ms == 0 || c->w->draining || c->internal)
 		x->keepalive = 0;
 	if (cf->keepalive_requests != 0 &&
 	    c->nrequests + 1 >= cf->keepalive_requests)

@@ -118,6 +118,9 @@ struct client {
 	uint8_t		 in_head;	/* inside read_head() */
 	uint8_t		 again;		/* read_head() to run once more */
 	uint8_t		 lingering;	/* answered; draining before close */
+	uint8_t		 internal;	/* no socket: a request of our own
+					   (a background refresh); what it
+					   is answered goes nowhere */
 	uint64_t	 discarded;	/* bytes drained while lingering */
 	union {
 		struct sockaddr		 sa;
@@ -129,6 +132,13 @@ struct client {
 /* client_accept(): serve a new connection fd from peer. */
 void	client_accept(struct worker *w, unsigned listener, int fd,
 	    const struct sockaddr *peer, socklen_t peer_len);
+
+/*
+ * client_internal(): a request of our own, as if from the client of x:
+ * its head, on a connection without a socket that closes after the
+ * response (which nobody reads).  For the cache's background refresh.
+ */
+void	client_internal(struct exchange *x);
 
 /* client_reap(): recycle connections closed during this loop turn. */
 void	client_reap(struct worker *w);
