@@ -9,6 +9,7 @@
 
 #include "accesslog.h"
 #include "addr.h"
+#include "client.h"
 #include "log.h"
 
 /* The longest line: request line, referer and agent are cut to fit. */
@@ -180,4 +181,45 @@ accesslog_close(struct accesslog *al)
 	close(al->fd);
 	free(al->buf);
 	free(al);
+}
+
+/* accesslog_request(): see accesslog.h. */
+void
+accesslog_request(struct accesslog *al, const struct exchange *x)
+{
+	struct accesslog_entry	 e;
+	const struct http1_msg	*m = &x->req;
+	const char		*base = buf_head(x->c->in);
+	const char		*eol;
+	uint32_t		 i;
+
+	memset(&e, 0, sizeof(e));
+	e.client = &x->c->peer.sa;
+	/* The request line, as received, ends at the first CR; a request
+	   refused before its head was whole is logged with an empty one. */
+	e.request = base + m->method_str.off;
+	eol = m->head_len == 0 ? NULL :
+	    memchr(e.request, '\r', m->head_len - m->method_str.off);
+	e.request_len = eol != NULL ? (size_t)(eol - e.request) : 0;
+	for (i = 0; i < m->nheaders && m->head_len != 0; i++) {
+		const struct http1_header *h = &m->headers[i];
+
+		if (h->kind != HTTP1_H_OTHER)
+			continue;
+		if (http1_str_eq(base, h->name, "referer")) {
+			e.referer = base + h->value.off;
+			e.referer_len = h->value.len;
+		} else if (http1_str_eq(base, h->name, "user-agent")) {
+			e.user_agent = base + h->value.off;
+			e.user_agent_len = h->value.len;
+		}
+	}
+	e.status = x->status;
+	e.bytes = x->body_bytes;
+	e.upstream = x->srv != NULL ? x->srv->name : NULL;
+	if (x->t_upstream != 0)
+		e.upstream_ms = (x->t_upstream_end != 0 ? x->t_upstream_end :
+		    ev_now(x->w->loop)) - x->t_upstream;
+	e.total_ms = ev_now(x->w->loop) - x->t_start;
+	accesslog_add(al, &e);
 }

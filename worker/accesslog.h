@@ -17,6 +17,7 @@
 #include "ev.h"
 
 struct accesslog;
+struct exchange;
 
 /* The fields of one line; strings need not be NUL-terminated. */
 struct accesslog_entry {
@@ -50,5 +51,8 @@ void	accesslog_reopen(struct accesslog *al);
 
 /* accesslog_close(): flush and free. */
 void	accesslog_close(struct accesslog *al);
+
+/* accesslog_request(): the line of x, a finished exchange. */
+void	accesslog_request(struct accesslog *al, const struct exchange *x);
 
 #endif /* ACCESSLOG_H */

@@ -1,7 +1,8 @@
 /*
  * cache.c: the HTTP cache on the request path: look up, answer from the
- * mapping, wait for another worker's miss, purge.  Storing what comes
- * back is in cachefill.c.  See cache.h.
+ * mapping, wait for another worker's miss, purge.  Answering from the
+ * store is in cachehit.c, storing what comes back in cachefill.c.  See
+ * cache.h.
  *
  * A key is text: "http://host/path?query" as the route's key says, then
  * "\nh:" and "\nc:" with the header and cookie the key names.  A
@@ -24,7 +25,6 @@
 #include "store.h"
 
 #define POLL_MS		5	/* how often a collapsed miss looks again */
-#define WRITE_MAX	(256 * 1024)	/* bytes of body per write */
 
 static struct cache_x *
 cx_new(struct exchange *x)
@@ -242,9 +242,9 @@ lookup(struct exchange *x, struct cache_x *cx)
 	cx->have = true;
 }
 
-/* The age of the stored response now, seconds (RFC 9111 4.2.3). */
-static int64_t
-age_now(const struct exchange *x, const struct cache_meta *m)
+/* cache_age(): see cachefill.h (RFC 9111 4.2.3). */
+int64_t
+cache_age(const struct exchange *x, const struct cache_meta *m)
 {
 	int64_t resident = (int64_t)ev_time(x->w->loop) - m->resp_time;
 
@@ -313,270 +313,6 @@ poll_timer(struct ev_timer *t)
 		cache_run(c->x);
 }
 
-/* ------------------------------------------------------- answering -- */
-
-/* Weak comparison of an entity-tag with a list (RFC 9110 8.8.3.2). */
-static bool
-etag_in(const char *tag, size_t tlen, const char *list, size_t llen)
-{
-	const char	*p = list, *end = list + llen, *t;
-
-	if (tlen > 2 && tag[0] == 'W' && tag[1] == '/') {
-		tag += 2;
-		tlen -= 2;
-	}
-	while (p < end) {
-		while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
-			p++;
-		if (p < end && *p == '*')
-			return true;
-		if (end - p > 2 && p[0] == 'W' && p[1] == '/')
-			p += 2;
-		t = p;
-		if (p < end && *p == '"') {
-			p++;
-			while (p < end && *p != '"')
-				p++;
-			if (p < end)
-				p++;
-		} else
-			while (p < end && *p != ',')
-				p++;
-		if ((size_t)(p - t) == tlen && memcmp(t, tag, tlen) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* A stored header's value, from the stored lines. */
-static bool
-stored_field(const char *fields, size_t len, const char *name,
-    const char **v, size_t *vlen)
-{
-	const char	*p = fields, *end = fields + len, *eol;
-	size_t		 nlen = strlen(name);
-
-	while (p < end) {
-		eol = memchr(p, '\n', (size_t)(end - p));
-		if (eol == NULL)
-			return false;
-		if ((size_t)(eol - p) > nlen + 1 && p[nlen] == ':' &&
-		    strncasecmp(p, name, nlen) == 0) {
-			*v = p + nlen + 1;
-			while (*v < eol && **v == ' ')
-				(*v)++;
-			*vlen = (size_t)(eol - *v) - (eol[-1] == '\r');
-			return true;
-		}
-		p = eol + 1;
-	}
-	return false;
-}
-
-/* Whether the client's conditionals let a 304 answer it (RFC 9110
-   13.2.2: If-None-Match first, else If-Modified-Since). */
-static bool
-not_modified(const struct exchange *x, const char *fields, size_t len)
-{
-	const char			*base = buf_head(x->c->in);
-	const struct http1_header	*h;
-	const char			*v;
-	size_t				 vlen;
-	int64_t				 ims, lm;
-
-	if ((h = policy_header(base, &x->req, "if-none-match")) != NULL)
-		return stored_field(fields, len, "etag", &v, &vlen) &&
-		    etag_in(v, vlen, base + h->value.off, h->value.len);
-	if ((h = policy_header(base, &x->req, "if-modified-since")) == NULL ||
-	    (ims = policy_date(base + h->value.off, h->value.len)) == -1)
-		return false;
-	if (!stored_field(fields, len, "last-modified", &v, &vlen) &&
-	    !stored_field(fields, len, "date", &v, &vlen))
-		return false;
-	return (lm = policy_date(v, vlen)) != -1 && lm <= ims;
-}
-
-/* A single byte range the client asked for, within total: 1 and *first,
-   *len; 0 to send all; -1 when none can be satisfied. */
-static int
-want_range(const struct exchange *x, const char *fields, size_t flen,
-    uint64_t total, uint64_t *first, uint64_t *len)
-{
-	const char			*base = buf_head(x->c->in);
-	const struct http1_header	*h, *ir;
-	const char			*p, *end, *v;
-	uint64_t			 a = 0, b = 0;
-	size_t				 vlen;
-	bool				 has_a = false, has_b = false;
-
-	if (x->req.method != HTTP1_M_GET ||
-	    (h = policy_header(base, &x->req, "range")) == NULL)
-		return 0;
-	/* If-Range: the range only while the validator is the same. */
-	if ((ir = policy_header(base, &x->req, "if-range")) != NULL) {
-		if (ir->value.len > 0 && base[ir->value.off] == '"') {
-			if (!stored_field(fields, flen, "etag", &v, &vlen) ||
-			    vlen != ir->value.len || memcmp(v,
-			    base + ir->value.off, vlen) != 0)
-				return 0;
-		} else if (!stored_field(fields, flen, "last-modified", &v,
-		    &vlen) || vlen != ir->value.len || memcmp(v,
-		    base + ir->value.off, vlen) != 0)
-			return 0;
-	}
-	p = base + h->value.off;
-	end = p + h->value.len;
-	if (end - p < 6 || strncasecmp(p, "bytes=", 6) != 0)
-		return 0;
-	for (p += 6; p < end && isdigit((unsigned char)*p); p++, has_a = true)
-		a = a * 10 + (uint64_t)(*p - '0');
-	if (p >= end || *p++ != '-')
-		return 0;
-	for (; p < end && isdigit((unsigned char)*p); p++, has_b = true)
-		b = b * 10 + (uint64_t)(*p - '0');
-	if (p != end || (!has_a && !has_b) || a > (1ULL << 60) ||
-	    b > (1ULL << 60))
-		return 0;	/* several ranges, or not ours to read: all */
-	if (!has_a) {		/* the last b bytes */
-		if (b == 0)
-			return -1;
-		*first = b >= total ? 0 : total - b;
-	} else {
-		if (a >= total || (has_b && b < a))
-			return has_b && b < a ? 0 : -1;
-		*first = a;
-		if (!has_b || b >= total)
-			b = total - 1;
-	}
-	*len = (has_a ? b : total - 1) - *first + 1;
-	return 1;
-}
-
-/* The Cache-Status of a response from the cache. */
-static void
-hit_status(const struct exchange *x, const struct cache_x *cx, char *buf,
-    size_t size)
-{
-	int64_t ttl = cx->meta.lifetime - cx->age;
-
-	if (cx->fwd == FWD_STALE)
-		snprintf(buf, size, "portico; fwd=stale; fwd-status=%u; ttl=%lld",
-		    cx->fwd_status, (long long)ttl);
-	else if (cx->collapsed)
-		snprintf(buf, size, "portico; hit; ttl=%lld; collapsed",
-		    (long long)ttl);
-	else
-		snprintf(buf, size, "portico; hit; ttl=%lld", (long long)ttl);
-	(void)x;
-}
-
-/* cache_serve(): see cache.h.  The head goes out of x->out, the body
-   straight from the mapping. */
-void
-cache_serve(struct exchange *x)
-{
-	struct cache_x		*cx = x->cx;
-	const struct cache_meta	*m = &cx->meta;
-	const char		*fields = cx->ref.meta + sizeof(*m);
-	struct fwd_cached	 fc;
-	char			 status[128];
-	uint64_t		 first = 0, len = cx->ref.obj->body_len;
-	int			 r;
-
-	cx->age = age_now(x, m);
-	memset(&fc, 0, sizeof(fc));
-	fc.status = m->status;
-	fc.fields = fields;
-	fc.fields_len = m->fields_len;
-	fc.age = cx->age;
-	hit_status(x, cx, status, sizeof(status));
-	fc.cache_status = status;
-	if (m->status == 200 && not_modified(x, fields, m->fields_len)) {
-		fc.status = 304;
-		len = 0;
-	} else if (m->status == 200 && (r = want_range(x, fields,
-	    m->fields_len, len, &first, &len)) != 0) {
-		if (r == -1) {
-			x->status = 416;
-			client_respond(x, 416, "text/plain", "", 0, NULL);
-			return;
-		}
-		fc.status = 206;
-		fc.first = first;
-		fc.total = cx->ref.obj->body_len;
-	}
-	fc.length = len;
-	if (x->out == NULL && (x->out = buf_get(&x->w->bufs)) == NULL) {
-		client_error(x, 500, "no memory for a buffer");
-		return;
-	}
-	buf_reset(x->out);
-	if (fwd_cached_head(x, x->out, &fc) == -1 ||
-	    !store_still(x->w->store, &cx->ref)) {
-		client_error(x, 500, "cache: stored response unusable");
-		return;
-	}
-	if (x->req.body != HTTP1_BODY_NONE && !x->req_body_done)
-		x->keepalive = 0;
-	x->status = (uint16_t)fc.status;
-	cx->off = first;
-	cx->end = x->req.method == HTTP1_M_HEAD || fc.status == 304 ? first :
-	    first + len;
-	x->body_bytes = cx->end - cx->off;
-	x->state = X_CACHE;
-	ev_timer_stop(&x->c->timer);
-	cache_run(x);
-}
-
-/* Write the head and the body, from the mapping; the object must still
-   be there after each write, or the client got someone else's bytes. */
-static void
-write_hit(struct exchange *x)
-{
-	struct cache_x	*cx = x->cx;
-	struct iovec	 iov[2];
-	uint64_t	 n64;
-	ssize_t		 n;
-
-	for (;;) {
-		iov[0].iov_base = buf_head(x->out);
-		iov[0].iov_len = buf_len(x->out);
-		n64 = cx->end - cx->off;
-		iov[1].iov_base = (void *)(cx->ref.body + cx->off);
-		iov[1].iov_len = n64 > WRITE_MAX ? WRITE_MAX : (size_t)n64;
-		if (iov[0].iov_len + iov[1].iov_len == 0)
-			break;
-		n = client_writev(x->c, iov, 2);
-		if (!store_still(x->w->store, &cx->ref)) {
-			log_warnx("%s: cache object overwritten while it was "
-			    "sent; connection closed", client_log_prefix(x->c));
-			x->keepalive = 0;
-			x->c->eof = 1;
-			client_done(x);
-			return;
-		}
-		if (n == PT_AGAIN) {
-			client_timer(x->c, &x->w->tq_send);
-			return;
-		}
-		if (n == -1) {
-			x->keepalive = 0;
-			x->c->eof = 1;
-			client_done(x);
-			return;
-		}
-		x->resp_started = 1;
-		if ((size_t)n >= buf_len(x->out)) {
-			n -= (ssize_t)buf_len(x->out);
-			buf_reset(x->out);
-			cx->off += (uint64_t)n;
-		} else
-			buf_consume(x->out, (uint32_t)n);
-	}
-	ev_timer_stop(&x->c->timer);
-	client_done(x);
-}
-
 /* ------------------------------------------------- the way through -- */
 
 /*
@@ -592,7 +328,7 @@ decide(struct exchange *x, struct cache_x *cx)
 	bool			 usable, stale_ok;
 
 	if (cx->have) {
-		age = age_now(x, m);
+		age = cache_age(x, m);
 		left = m->lifetime - age;
 		usable = left > 0 && !(m->flags & META_NO_CACHE) &&
 		    !(rq->flags & CC_NO_CACHE) &&
@@ -724,12 +460,12 @@ cache_run(struct exchange *x)
 	struct cache_x *cx = x->cx;
 
 	if (x->state == X_CACHE) {
-		write_hit(x);
+		cache_write(x);
 		return;
 	}
 	/* X_CACHE_WAIT: is it there now, or is the other fetch over? */
 	lookup(x, cx);
-	if (cx->have && cx->meta.lifetime - age_now(x, &cx->meta) > 0 &&
+	if (cx->have && cx->meta.lifetime - cache_age(x, &cx->meta) > 0 &&
 	    !(cx->meta.flags & META_NO_CACHE)) {
 		shm_add(&x->w->self->cache.collapsed, 1);
 		cache_serve(x);
@@ -776,7 +512,7 @@ cache_fwd_drop(const struct exchange *x, const char *name, size_t len)
 	};
 	size_t i;
 
-	if (x->cx == NULL || !x->cx->fill)
+	if (x->cx == NULL || (!x->cx->fill && !x->cx->reval))
 		return false;
 	for (i = 0; i < PT_NELEM(names); i++)
 		if (len == strlen(names[i]) &&
@@ -797,14 +533,14 @@ cache_fwd_extra(const struct exchange *x, char *buf, size_t size)
 	if (cx == NULL || !cx->reval || !store_still(x->w->store, &cx->ref))
 		return 0;
 	fields = cx->ref.meta + sizeof(cx->meta);
-	if (stored_field(fields, cx->meta.fields_len, "etag", &v, &vlen)) {
+	if (cache_stored_field(fields, cx->meta.fields_len, "etag", &v, &vlen)) {
 		r = snprintf(buf, size, "If-None-Match: %.*s\r\n", (int)vlen,
 		    v);
 		if (r < 0 || (size_t)r >= size)
 			return 0;
 		n = (size_t)r;
 	}
-	if (stored_field(fields, cx->meta.fields_len, "last-modified", &v,
+	if (cache_stored_field(fields, cx->meta.fields_len, "last-modified", &v,
 	    &vlen)) {
 		r = snprintf(buf + n, size - n, "If-Modified-Since: %.*s\r\n",
 		    (int)vlen, v);

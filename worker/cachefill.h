@@ -1,9 +1,9 @@
 /*
  * cachefill.h: the state the cache keeps for an exchange (struct
  * cache_x), the format of a stored response (struct cache_meta), and
- * what cache.c and cachefill.c share.  cachefill.c stores what the
- * origin answers; cache.c looks up and answers (cache.h is their face to
- * the rest of the worker).
+ * what cache.c, cachehit.c and cachefill.c share.  cache.c looks up and
+ * decides; cachehit.c answers from the store; cachefill.c stores what the
+ * origin answers (cache.h is their face to the rest of the worker).
  */
 #ifndef CACHEFILL_H
 #define CACHEFILL_H
@@ -100,6 +100,18 @@ uint64_t cache_hash(const char *p, size_t n);
 
 /* cache_unlock(): give up the claim on the miss, if any. */
 void	cache_unlock(struct exchange *x, struct cache_x *cx);
+
+/* cache_age(): the age of the stored response m now, seconds. */
+int64_t	cache_age(const struct exchange *x, const struct cache_meta *m);
+
+/* cache_stored_field(): the value of header name among the stored
+   lines fields[len]. */
+bool	cache_stored_field(const char *fields, size_t len, const char *name,
+	    const char **v, size_t *vlen);
+
+/* cache_write(): X_CACHE: write the head, then the body from the
+   mapping, until all is out. */
+void	cache_write(struct exchange *x);
 
 /* cache_fill_free(): drop what storing holds (not published). */
 void	cache_fill_free(struct exchange *x, struct cache_x *cx);

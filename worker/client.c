@@ -400,47 +400,6 @@ client_error(struct exchange *x, unsigned status, const char *reason)
 	client_respond(x, status, "text/html", page, (size_t)n, NULL);
 }
 
-/* Log the finished request. */
-static void
-log_request(struct exchange *x)
-{
-	struct accesslog_entry	 e;
-	const struct http1_msg	*m = &x->req;
-	const char		*base = buf_head(x->c->in);
-	const char		*eol;
-	uint32_t		 i;
-
-	memset(&e, 0, sizeof(e));
-	e.client = &x->c->peer.sa;
-	/* The request line, as received, ends at the first CR; a request
-	   refused before its head was whole is logged with an empty one. */
-	e.request = base + m->method_str.off;
-	eol = m->head_len == 0 ? NULL :
-	    memchr(e.request, '\r', m->head_len - m->method_str.off);
-	e.request_len = eol != NULL ? (size_t)(eol - e.request) : 0;
-	for (i = 0; i < m->nheaders && m->head_len != 0; i++) {
-		const struct http1_header *h = &m->headers[i];
-
-		if (h->kind != HTTP1_H_OTHER)
-			continue;
-		if (http1_str_eq(base, h->name, "referer")) {
-			e.referer = base + h->value.off;
-			e.referer_len = h->value.len;
-		} else if (http1_str_eq(base, h->name, "user-agent")) {
-			e.user_agent = base + h->value.off;
-			e.user_agent_len = h->value.len;
-		}
-	}
-	e.status = x->status;
-	e.bytes = x->body_bytes;
-	e.upstream = x->srv != NULL ? x->srv->name : NULL;
-	if (x->t_upstream != 0)
-		e.upstream_ms = (x->t_upstream_end != 0 ? x->t_upstream_end :
-		    ev_now(x->w->loop)) - x->t_upstream;
-	e.total_ms = ev_now(x->w->loop) - x->t_start;
-	accesslog_add(x->w->alog, &e);
-}
-
 /*
  * Discard what the client still sends, until it closes, for at most
  * twice max_body_size bytes (a refused body may be larger than the limit)
@@ -505,7 +464,7 @@ client_done(struct exchange *x)
 	bool		 keep, unread;
 
 	if (w->alog != NULL && x->status != 0)
-		log_request(x);
+		accesslog_request(w->alog, x);
 	if (x->status != 0) {
 		shm_store(&w->self->requests, ++w->requests);
 		if (x->status >= 100 && x->status < 600) {

@@ -9,7 +9,10 @@
  *
  * The request path, top to bottom:
  *   client.c  read and parse the head, pick the route, answer locally
+ *   cache.c   a cached route: answer from the cache (cachehit.c), wait
+ *             for another's miss, or go on to the origin
  *   proxy.c   upstream connection, forward the request, relay the response
+ *             (cachefill.c stores it on the way)
  *   tries.c   which server each try goes to; a failed try, retried or not
  *   fwd.c     the forwarded heads (hop-by-hop headers, X-Forwarded-*)
  *   client.c  access log, then the next request on the connection
