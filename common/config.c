@@ -356,9 +356,9 @@ static const struct conftab_setting route_cache_settings[] = {
 	SIZE("max_object", max_object, "8M", 0, TB),
 	NUM("heuristic", heuristic, "10", 0, 100),
 	ENUM("set_cookie", set_cookie, "pass", set_cookie_modes),
-	CUSTOM("statuses", statuses,
-	    "200, 203, 204, 300, 301, 302, 307, 308, 404, 405, 410, 414, 501",
-	    200, 599, confval_set_statuses),
+	CUSTOM("statuses", statuses, "200-599", 200, 599,
+	    confval_set_statuses),
+	DUR("stale_on_error", stale_on_error_ms, "10s", 0, DUR_MAX),
 };
 static const struct conftab_table route_cache_group =
     TABLE("cache", -1, -1, route_cache_settings, end_route_cache);

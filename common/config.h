@@ -220,6 +220,8 @@ struct config_route_cache {
 	uint64_t	 max_object;	/* body bytes, default 8M */
 	unsigned	 heuristic;	/* % of Last-Modified age, 10 */
 	unsigned	 set_cookie;	/* enum cache_set_cookie */
+	uint32_t	 stale_on_error_ms;	/* origin unreachable: stale
+					   this long still served, 10s */
 	uint64_t	 statuses[10];	/* bit per status 0..639 */
 };
 

@@ -426,26 +426,22 @@ confval_set_cache_key(struct conftab *ct, const struct conftab_setting *s,
 		conftab_errorf(ct, "'%s': query without path", s->name);
 }
 
-/* The statuses a route may store: [ 200, 301, ... ] (a default is the
-   same list in a string). */
+/* The statuses a route may store: [ 200, 301, ... ] (a default is a
+   range in a string, "200-599"). */
 void
 confval_set_statuses(struct conftab *ct, const struct conftab_setting *s,
     const struct conftab_val *v, void *obj)
 {
 	struct config_route_cache	*rc = obj;
-	const char			*p;
 	char				*end;
 	long				 n;
 	int				 i, count;
 
 	memset(rc->statuses, 0, sizeof(rc->statuses));
 	if (v->cs == NULL) {
-		for (p = v->s; *p != '\0'; p = end) {
-			n = strtol(p, &end, 10);
-			rc->statuses[n / 64] |= 1ULL << (n % 64);
-			while (*end == ',' || *end == ' ')
-				end++;
-		}
+		n = strtol(v->s, &end, 10);
+		for (i = (int)n; i <= strtol(end + 1, NULL, 10); i++)
+			rc->statuses[i / 64] |= 1ULL << (i % 64);
 		return;
 	}
 	if (v->type != CONFIG_TYPE_ARRAY && v->type != CONFIG_TYPE_LIST) {

@@ -150,20 +150,90 @@ cache_hash(const char *p, size_t n)
 	return h == 0 ? 1 : h;
 }
 
+/* One member of a header's value list, for sorting. */
+struct member {
+	const char	*p;
+	size_t		 len;
+};
+
+static int
+member_cmp(const void *a, const void *b)
+{
+	const struct member	*x = a, *y = b;
+	int			 c;
+
+	c = strncasecmp(x->p, y->p, x->len < y->len ? x->len : y->len);
+	return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
+}
+
 /*
- * The variant key of the request for the Vary names (lower case, comma
- * separated): the primary key, "\nv:", then each name's values, joined
- * and with the spaces around commas taken out, "\x01" when absent.
+ * One Vary name's part of a variant key: the members of every line of
+ * the request header name[nlen], trimmed, joined with ","; for the
+ * Accept family, whose members are a set of case-insensitive tokens, in
+ * lower case and sorted, so that "en, de" and "De,en" share a variant.
  */
+static int
+vary_part(struct exchange *x, struct cache_x *cx, const char *name,
+    size_t nlen)
+{
+	const char	*base = buf_head(x->c->in), *p, *e, *t;
+	struct member	 m[32];
+	struct http1_str hn;
+	size_t		 n = 0, i, j;
+	uint32_t	 h;
+	bool		 set, any = false;
+	int		 rc = 0;
+	char		 c;
+
+	set = nlen >= 6 && strncasecmp(name, "accept", 6) == 0;
+	for (h = 0; h < x->req.nheaders; h++) {
+		hn = x->req.headers[h].name;
+		if (hn.len != nlen || strncasecmp(base + hn.off, name, nlen) != 0)
+			continue;
+		any = true;
+		p = base + x->req.headers[h].value.off;
+		e = p + x->req.headers[h].value.len;
+		while (p < e) {
+			while (p < e && (*p == ' ' || *p == '\t' || *p == ','))
+				p++;
+			t = p;
+			while (p < e && *p != ',')
+				p++;
+			j = (size_t)(p - t);
+			while (j > 0 && (t[j - 1] == ' ' || t[j - 1] == '\t'))
+				j--;
+			if (j == 0)
+				continue;
+			if (n == PT_NELEM(m))
+				set = false;	/* too many to sort: as sent */
+			if (n < PT_NELEM(m))
+				m[n++] = (struct member){ t, j };
+			else
+				break;
+		}
+	}
+	if (!any)
+		return key_put(cx, "\x01", 1);
+	if (set)
+		qsort(m, n, sizeof(m[0]), member_cmp);
+	for (i = 0; i < n; i++) {
+		rc |= key_put(cx, ",", i > 0);
+		for (j = 0; j < m[i].len; j++) {
+			c = set ? (char)tolower((unsigned char)m[i].p[j]) :
+			    m[i].p[j];
+			rc |= key_put(cx, &c, 1);
+		}
+	}
+	return rc;
+}
+
+/* cache_variant_key(): see cachefill.h.  The primary key, "\nv:", then
+   each Vary name's part and "\n"; "\x01" for a header not sent. */
 int
 cache_variant_key(struct exchange *x, struct cache_x *cx, const char *names,
     size_t len)
 {
-	const char	*base = buf_head(x->c->in);
-	const char	*n = names, *end = names + len, *comma, *p, *e;
-	struct http1_str hn;
-	uint32_t	 i;
-	bool		 any;
+	const char	*n = names, *end = names + len, *comma;
 	int		 rc = 0;
 
 	cx->key_len = cx->pkey_len;
@@ -172,24 +242,7 @@ cache_variant_key(struct exchange *x, struct cache_x *cx, const char *names,
 		comma = memchr(n, ',', (size_t)(end - n));
 		if (comma == NULL)
 			comma = end;
-		any = false;
-		for (i = 0; i < x->req.nheaders; i++) {
-			hn = x->req.headers[i].name;
-			if (hn.len != (size_t)(comma - n) ||
-			    strncasecmp(base + hn.off, n, hn.len) != 0)
-				continue;
-			rc |= key_put(cx, any ? "," : "", any ? 1 : 0);
-			any = true;
-			p = base + x->req.headers[i].value.off;
-			e = p + x->req.headers[i].value.len;
-			for (; p < e; p++) {
-				if (*p == ' ' || *p == '\t')
-					continue;
-				rc |= key_put(cx, p, 1);
-			}
-		}
-		if (!any)
-			rc |= key_put(cx, "\x01", 1);
+		rc |= vary_part(x, cx, n, (size_t)(comma - n));
 		rc |= key_put(cx, "\n", 1);
 		n = comma + 1;
 	}
@@ -525,20 +578,27 @@ cache_fwd_drop(const struct exchange *x, const char *name, size_t len)
 size_t
 cache_fwd_extra(const struct exchange *x, char *buf, size_t size)
 {
+	static const char	 cap[] = "Surrogate-Capability: "
+				    POLICY_SURROGATE "=\"Surrogate/1.0\"\r\n";
 	const struct cache_x	*cx = x->cx;
 	const char		*fields, *v;
 	size_t			 vlen, n = 0;
 	int			 r;
 
-	if (cx == NULL || !cx->reval || !store_still(x->w->store, &cx->ref))
+	if (cx == NULL || size < sizeof(cap))
 		return 0;
+	/* The origin may speak to us with Surrogate-Control. */
+	memcpy(buf, cap, sizeof(cap) - 1);
+	n = sizeof(cap) - 1;
+	if (!cx->reval || !store_still(x->w->store, &cx->ref))
+		return n;
 	fields = cx->ref.meta + sizeof(cx->meta);
 	if (cache_stored_field(fields, cx->meta.fields_len, "etag", &v, &vlen)) {
-		r = snprintf(buf, size, "If-None-Match: %.*s\r\n", (int)vlen,
-		    v);
-		if (r < 0 || (size_t)r >= size)
+		r = snprintf(buf + n, size - n, "If-None-Match: %.*s\r\n",
+		    (int)vlen, v);
+		if (r < 0 || (size_t)r >= size - n)
 			return 0;
-		n = (size_t)r;
+		n += (size_t)r;
 	}
 	if (cache_stored_field(fields, cx->meta.fields_len, "last-modified", &v,
 	    &vlen)) {

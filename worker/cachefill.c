@@ -10,6 +10,7 @@
 #include "cachefill.h"
 #include "fwd.h"
 #include "log.h"
+#include "status.h"
 
 /* A growing text, failing as a whole. */
 struct text {
@@ -82,20 +83,50 @@ vary_names(const char *base, const struct http1_msg *m, struct text *t)
 	return true;
 }
 
+/* The Age of m in seconds: 0 without one; *bad when it is not a
+   single line of digits (RFC 9111 5.1: a singleton delta-seconds). */
+static int64_t
+age_value(const char *base, const struct http1_msg *m, bool *bad)
+{
+	const char	*p;
+	int64_t		 age = 0;
+	uint32_t	 i, j, lines = 0;
+
+	*bad = false;
+	for (i = 0; i < m->nheaders; i++) {
+		if (!name_is(base, &m->headers[i], "age"))
+			continue;
+		lines++;
+		p = base + m->headers[i].value.off;
+		*bad |= m->headers[i].value.len == 0;
+		for (j = 0; j < m->headers[i].value.len; j++) {
+			if (!isdigit((unsigned char)p[j])) {
+				*bad = true;
+				break;
+			}
+			if (age < (1LL << 31))
+				age = age * 10 + (p[j] - '0');
+		}
+	}
+	*bad |= lines > 1;
+	return *bad ? 0 : age;
+}
+
 /* The meta of a response m (strings at base) into t: the times, the
    freshness, and the header lines a stored response keeps. */
 static void
 build_meta(struct exchange *x, struct cache_x *cx, const char *base,
-    const struct http1_msg *m, const struct cc *cc, uint64_t marker,
-    struct text *t)
+    const struct http1_msg *m, const struct cc *cc, const struct cc *sc,
+    uint64_t marker, struct text *t)
 {
 	const struct config_route_cache	*rc = x->route->cache;
 	const struct http1_header	*h;
 	struct cache_meta		 meta;
 	int64_t				 now = (int64_t)ev_time(x->w->loop);
-	int64_t				 req_time, date = -1, age = 0, apparent;
+	int64_t				 req_time, date = -1, age, apparent;
 	uint32_t			 i;
 	size_t				 at;
+	bool				 bad_age;
 
 	(void)cx;
 	memset(&meta, 0, sizeof(meta));
@@ -108,18 +139,18 @@ build_meta(struct exchange *x, struct cache_x *cx, const char *base,
 	    ev_now(x->w->loop) / 1000);
 	if ((h = policy_header(base, m, "date")) != NULL)
 		date = policy_date(base + h->value.off, h->value.len);
-	if ((h = policy_header(base, m, "age")) != NULL) {
-		const char *p = base + h->value.off;
-
-		for (i = 0; i < h->value.len && isdigit((unsigned char)p[i]) &&
-		    age < (1LL << 31); i++)
-			age = age * 10 + (p[i] - '0');
-	}
+	age = age_value(base, m, &bad_age);
 	apparent = date != -1 && now > date ? now - date : 0;
 	age += now - req_time > 0 ? now - req_time : 0;
 	meta.initial_age = apparent > age ? apparent : age;
-	meta.lifetime = policy_lifetime(base, m, cc, date != -1 ? date : now,
-	    rc);
+	/* An Age that is not one number makes the response stale. */
+	if (bad_age)
+		meta.lifetime = 0;
+	else if (sc != NULL)
+		meta.lifetime = sc->flags & CC_BAD_AGE ? 0 : sc->max_age;
+	else
+		meta.lifetime = policy_lifetime(base, m, cc, date != -1 ?
+		    date : now, rc);
 	meta.swr = cc->swr;
 	meta.sie = cc->sie;
 	if (cc->flags & CC_MUST_REVALIDATE || cc->s_maxage != -1)
@@ -133,7 +164,8 @@ build_meta(struct exchange *x, struct cache_x *cx, const char *base,
 		if (fwd_hop_by_hop(base, m, h) ||
 		    h->kind == HTTP1_H_CONTENT_LENGTH || name_is(base, h, "age") ||
 		    (name_is(base, h, "set-cookie") &&
-		    rc->set_cookie != SET_COOKIE_KEEP))
+		    rc->set_cookie != SET_COOKIE_KEEP) ||
+		    policy_omitted(cc, base + h->name.off, h->name.len))
 			continue;
 		if (name_is(base, h, "etag"))
 			meta.flags |= META_ETAG;
@@ -160,10 +192,11 @@ build_meta(struct exchange *x, struct cache_x *cx, const char *base,
 	memcpy(t->p + at, &meta, sizeof(meta));
 }
 
-/* Whether a response may be stored for this request (RFC 9111 3). */
+/* Whether a response may be stored for this request (RFC 9111 3);
+   Surrogate-Control, when it is there (sc), speaks for the cache. */
 static bool
 storable(struct exchange *x, const char *base, const struct http1_msg *m,
-    const struct cc *cc)
+    const struct cc *cc, const struct cc *sc)
 {
 	const struct config_route_cache	*rc = x->route->cache;
 	const char			*rbase = buf_head(x->c->in);
@@ -172,7 +205,18 @@ storable(struct exchange *x, const char *base, const struct http1_msg *m,
 	if (st < 200 || st == 206 || st == 304 || st > 599 ||
 	    !(rc->statuses[st / 64] & (1ULL << (st % 64))))
 		return false;
-	if (cc->flags & (CC_NO_STORE | CC_PRIVATE))
+	if (sc != NULL)
+		return !(sc->flags & CC_NO_STORE) && (m->body !=
+		    HTTP1_BODY_LENGTH || m->content_length <= rc->max_object) &&
+		    (rc->set_cookie != SET_COOKIE_PASS ||
+		    policy_header(base, m, "set-cookie") == NULL);
+	/* must-understand (RFC 9111 5.2.2.3): stored only with a status we
+	   know, and then no-store does not count. */
+	if ((cc->flags & CC_MUST_UNDERSTAND) && status_reason((int)st)[0] ==
+	    '\0')
+		return false;
+	if ((cc->flags & CC_PRIVATE) || ((cc->flags & CC_NO_STORE) &&
+	    !(cc->flags & CC_MUST_UNDERSTAND)))
 		return false;
 	if (policy_header(rbase, &x->req, "authorization") != NULL &&
 	    !(cc->flags & (CC_PUBLIC | CC_MUST_REVALIDATE)) &&
@@ -276,7 +320,8 @@ marker_for(struct exchange *x, struct cache_x *cx, const struct text *names)
 
 /* Begin storing x->resp: its meta now, its body as it is relayed. */
 static void
-begin_store(struct exchange *x, struct cache_x *cx, const struct cc *cc)
+begin_store(struct exchange *x, struct cache_x *cx, const struct cc *cc,
+    const struct cc *sc)
 {
 	const char		*base = buf_head(x->uin);
 	const struct http1_msg	*m = &x->resp;
@@ -288,7 +333,7 @@ begin_store(struct exchange *x, struct cache_x *cx, const struct cc *cc)
 		goto out;
 	if (names.len > 0 && (marker = marker_for(x, cx, &names)) == 0)
 		goto out;
-	build_meta(x, cx, base, m, cc, marker, &t);
+	build_meta(x, cx, base, m, cc, sc, marker, &t);
 	if (!t.ok)
 		goto out;
 	if (m->body == HTTP1_BODY_LENGTH || m->body == HTTP1_BODY_NONE) {
@@ -328,6 +373,28 @@ stale_if_error(struct exchange *x, struct cache_x *cx)
 	return sie >= 0 && over <= sie;
 }
 
+/*
+ * Whether a header of a 304 (or of a HEAD response) leaves the stored
+ * one as it is: hop-by-hop ones, and those that describe the stored
+ * body and its validator, which the 304 cannot change.
+ */
+static bool
+kept(const char *base, const struct http1_msg *m, const struct http1_header *h)
+{
+	static const char *const names[] = {
+		"content-encoding", "content-md5", "content-range", "etag",
+		"age",
+	};
+	size_t i;
+
+	if (fwd_hop_by_hop(base, m, h) || h->kind == HTTP1_H_CONTENT_LENGTH)
+		return true;
+	for (i = 0; i < PT_NELEM(names); i++)
+		if (name_is(base, h, names[i]))
+			return true;
+	return false;
+}
+
 /* A 304 to our revalidation: the stored response, its headers updated
    by the 304's (RFC 9111 4.3.4), stored again, answers the client. */
 static void
@@ -343,9 +410,9 @@ freshen(struct exchange *x, struct cache_x *cx)
 	struct http1_msg	 m;
 	struct http1_limits	 lim;
 	struct store_ref	 r;
-	struct cc		 cc;
+	struct cc		 cc, sc;
 	uint32_t		 i;
-	bool			 replaced;
+	bool			 replaced, surrogate;
 
 	text_put(&head, "HTTP/1.1 200 OK\r\n", 17);
 	for (p = old; p < end; p = eol + 1) {
@@ -358,8 +425,7 @@ freshen(struct exchange *x, struct cache_x *cx)
 			replaced = h->name.len < (size_t)(eol - p) &&
 			    p[h->name.len] == ':' && strncasecmp(p, base +
 			    h->name.off, h->name.len) == 0 &&
-			    !fwd_hop_by_hop(base, &x->resp, h) &&
-			    h->kind != HTTP1_H_CONTENT_LENGTH;
+			    !kept(base, &x->resp, h);
 		}
 		if (!replaced)
 			text_put(&head, p, (size_t)(eol - p) + 1);
@@ -367,8 +433,7 @@ freshen(struct exchange *x, struct cache_x *cx)
 	for (i = 0; i < x->resp.nheaders; i++) {
 		const struct http1_header *h = &x->resp.headers[i];
 
-		if (fwd_hop_by_hop(base, &x->resp, h) ||
-		    h->kind == HTTP1_H_CONTENT_LENGTH)
+		if (kept(base, &x->resp, h))
 			continue;
 		text_put(&head, base + h->name.off, h->name.len);
 		text_put(&head, ": ", 2);
@@ -384,7 +449,9 @@ freshen(struct exchange *x, struct cache_x *cx)
 	    &m, &lim, HTTP1_M_GET) == 0) {
 		m.status = cx->meta.status;
 		policy_cc(head.p, &m, &cc);
-		build_meta(x, cx, head.p, &m, &cc, cx->meta.marker, &t);
+		surrogate = policy_surrogate(head.p, &m, &sc);
+		build_meta(x, cx, head.p, &m, &cc, surrogate ? &sc : NULL,
+		    cx->meta.marker, &t);
 		if (t.ok && !(cc.flags & CC_NO_STORE) && put_object(x, cx, t.p,
 		    t.len, cx->ref.body, cx->ref.obj->body_len, &cx->ref,
 		    &r) == 0) {
@@ -396,6 +463,25 @@ freshen(struct exchange *x, struct cache_x *cx)
 	free(hdrs);
 	free(head.p);
 	free(t.p);
+}
+
+/* Whether x->resp has the stored response's validator (or neither has
+   one). */
+static bool
+same_validator(struct exchange *x, struct cache_x *cx)
+{
+	const char			*base = buf_head(x->uin), *v;
+	const struct http1_header	*h;
+	size_t				 vlen;
+	bool				 stored;
+
+	stored = cache_stored_field(cx->ref.meta + sizeof(cx->meta),
+	    cx->meta.fields_len, "etag", &v, &vlen);
+	h = policy_header(base, &x->resp, "etag");
+	if (!stored || h == NULL)
+		return !stored && h == NULL;
+	return h->value.len == vlen && memcmp(base + h->value.off, v,
+	    vlen) == 0;
 }
 
 /* cache_response(): see cache.h. */
@@ -416,6 +502,10 @@ cache_response(struct exchange *x)
 		shm_add(&x->w->self->cache.revalidated, 1);
 		return 1;
 	}
+	/* A HEAD answered 200 freshens what is stored (RFC 9111 4.3.5). */
+	if (x->req.method == HTTP1_M_HEAD && cx->have && st == 200 &&
+	    store_still(x->w->store, &cx->ref) && same_validator(x, cx))
+		freshen(x, cx);
 	if (st >= 500 && stale_if_error(x, cx)) {
 		cx->fwd = FWD_STALE;
 		cx->fwd_status = (uint16_t)st;
@@ -423,9 +513,14 @@ cache_response(struct exchange *x)
 		return 1;
 	}
 	if (cx->fill) {
-		policy_cc(buf_head(x->uin), &x->resp, &cc);
-		if (storable(x, buf_head(x->uin), &x->resp, &cc))
-			begin_store(x, cx, &cc);
+		const char	*base = buf_head(x->uin);
+		struct cc	 sc;
+		bool		 surrogate;
+
+		policy_cc(base, &x->resp, &cc);
+		surrogate = policy_surrogate(base, &x->resp, &sc);
+		if (storable(x, base, &x->resp, &cc, surrogate ? &sc : NULL))
+			begin_store(x, cx, &cc, surrogate ? &sc : NULL);
 	}
 	if (cx->writing == WRITE_NONE)
 		cache_unlock(x, cx);
@@ -438,8 +533,16 @@ cache_on_error(struct exchange *x, unsigned status)
 {
 	struct cache_x *cx = x->cx;
 
-	if (cx == NULL || x->resp_started || status < 500 ||
-	    !stale_if_error(x, cx))
+	if (cx == NULL || x->resp_started || status < 500 || x->c->internal)
+		return -1;
+	/* Unreachable: stale-if-error, or without it a short while
+	   (stale_on_error), unless the response forbids (RFC 9111 4.2.4). */
+	if (!stale_if_error(x, cx) && !(cx->have &&
+	    store_still(x->w->store, &cx->ref) &&
+	    !(cx->meta.flags & (META_MUST_REVALIDATE | META_NO_CACHE)) &&
+	    !(cx->req_cc.flags & CC_NO_CACHE) &&
+	    cache_age(x, &cx->meta) - cx->meta.lifetime <=
+	    (int64_t)x->route->cache->stale_on_error_ms / 1000))
 		return -1;
 	cache_fill_free(x, cx);
 	cx->fwd = FWD_STALE;

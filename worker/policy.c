@@ -61,6 +61,7 @@ directive(struct cc *cc, const char *name, size_t nlen, const char *value,
 		{ "proxy-revalidate", CC_MUST_REVALIDATE },
 		{ "immutable", CC_IMMUTABLE },
 		{ "only-if-cached", CC_ONLY_IF_CACHED },
+		{ "must-understand", CC_MUST_UNDERSTAND },
 	};
 	static const struct {
 		const char	*name;
@@ -79,8 +80,18 @@ directive(struct cc *cc, const char *name, size_t nlen, const char *value,
 	for (i = 0; i < PT_NELEM(flags); i++)
 		if (strlen(flags[i].name) == nlen &&
 		    strncasecmp(name, flags[i].name, nlen) == 0) {
-			/* A qualified no-cache or private is taken whole
-			   (RFC 9111 5.2.2.4, 5.2.2.7 allow it). */
+			/* no-cache="a" and private="a": the response may be
+			   stored without those fields. */
+			if (value != NULL && (flags[i].flag == CC_NO_CACHE ||
+			    flags[i].flag == CC_PRIVATE)) {
+				unsigned k = flags[i].flag == CC_PRIVATE;
+
+				if (cc->omit[k] == NULL) {
+					cc->omit[k] = value;
+					cc->omit_len[k] = vlen;
+				}
+				return;
+			}
 			cc->flags |= flags[i].flag;
 			return;
 		}
@@ -152,6 +163,83 @@ cc_line(struct cc *cc, const char *p, const char *end)
 	}
 }
 
+static void
+cc_init(struct cc *cc)
+{
+	memset(cc, 0, sizeof(*cc));
+	cc->max_age = cc->s_maxage = cc->max_stale = cc->min_fresh = -1;
+	cc->swr = cc->sie = -1;
+}
+
+/* policy_surrogate(): see policy.h. */
+bool
+policy_surrogate(const char *base, const struct http1_msg *m, struct cc *sc)
+{
+	static const char	 me[] = POLICY_SURROGATE;
+	const struct http1_header *h;
+	const char		*p, *end, *item, *semi, *comma;
+	uint32_t		 i;
+	bool			 seen = false;
+
+	cc_init(sc);
+	for (i = 0; i < m->nheaders; i++) {
+		h = &m->headers[i];
+		if (!http1_str_eq(base, h->name, "surrogate-control"))
+			continue;
+		p = at(base, h->value);
+		end = p + h->value.len;
+		for (; p < end; p = comma + 1) {
+			if ((comma = memchr(p, ',', (size_t)(end - p))) == NULL)
+				comma = end;
+			item = p;
+			semi = memchr(item, ';', (size_t)(comma - item));
+			if (semi != NULL) {
+				const char *t = semi + 1, *te = comma;
+
+				while (t < te && (*t == ' ' || *t == '\t'))
+					t++;
+				while (te > t && (te[-1] == ' ' ||
+				    te[-1] == '\t'))
+					te--;
+				if ((size_t)(te - t) != sizeof(me) - 1 ||
+				    strncasecmp(t, me, sizeof(me) - 1) != 0)
+					continue;	/* another's */
+			}
+			cc_line(sc, item, semi != NULL ? semi : comma);
+			seen = true;
+		}
+	}
+	return seen && (sc->max_age != -1 || (sc->flags &
+	    (CC_NO_STORE | CC_BAD_AGE)));
+}
+
+/* policy_omitted(): see policy.h. */
+bool
+policy_omitted(const struct cc *cc, const char *name, size_t len)
+{
+	const char	*p, *end, *tok;
+	unsigned	 k;
+
+	for (k = 0; k < 2; k++) {
+		if (cc->omit[k] == NULL)
+			continue;
+		p = cc->omit[k];
+		end = p + cc->omit_len[k];
+		while (p < end) {
+			while (p < end && (*p == ',' || *p == ' ' ||
+			    *p == '\t'))
+				p++;
+			tok = p;
+			while (p < end && *p != ',' && *p != ' ' && *p != '\t')
+				p++;
+			if ((size_t)(p - tok) == len && len > 0 &&
+			    strncasecmp(tok, name, len) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
 /* policy_cc(): see policy.h. */
 void
 policy_cc(const char *base, const struct http1_msg *m, struct cc *cc)
@@ -160,9 +248,7 @@ policy_cc(const char *base, const struct http1_msg *m, struct cc *cc)
 	uint32_t			 i;
 	bool				 seen = false;
 
-	memset(cc, 0, sizeof(*cc));
-	cc->max_age = cc->s_maxage = cc->max_stale = cc->min_fresh = -1;
-	cc->swr = cc->sie = -1;
+	cc_init(cc);
 	for (i = 0; i < m->nheaders; i++) {
 		h = &m->headers[i];
 		if (!http1_str_eq(base, h->name, "cache-control"))

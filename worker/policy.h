@@ -20,17 +20,38 @@
 #define CC_MAX_STALE_ANY	0x0080	/* max-stale without a value */
 #define CC_BAD_AGE		0x0100	/* max-age or s-maxage unreadable:
 					   stale, RFC 9111 4.2.1 */
+#define CC_MUST_UNDERSTAND	0x0200
 
 struct cc {
 	unsigned	 flags;
 	int64_t		 max_age, s_maxage;	/* seconds; -1: absent */
 	int64_t		 max_stale, min_fresh;
 	int64_t		 swr, sie;	/* stale-while-revalidate, -if-error */
+	/* no-cache="a, b" and private="c": fields a stored response goes
+	   without (RFC 9111 5.2.2.4, 5.2.2.7); NULL: none */
+	const char	*omit[2];
+	size_t		 omit_len[2];
 };
+
+/* The name Portico answers to in Surrogate-Control targets. */
+#define POLICY_SURROGATE	"portico"
 
 /* policy_cc(): the Cache-Control of m (all its lines; Pragma: no-cache
    when there is no Cache-Control). */
 void	policy_cc(const char *base, const struct http1_msg *m, struct cc *cc);
+
+/*
+ * policy_surrogate(): the Surrogate-Control directives of m (W3C Edge
+ * Architecture) for us: untargeted, or ";portico".  false when there are
+ * none: then Cache-Control decides.  Those that are there take the place
+ * of Cache-Control's for the cache (no-store, max-age).
+ */
+bool	policy_surrogate(const char *base, const struct http1_msg *m,
+	    struct cc *sc);
+
+/* policy_omitted(): whether a stored response goes without the field
+   name[len] (cc->omit). */
+bool	policy_omitted(const struct cc *cc, const char *name, size_t len);
 
 /* policy_header(): the first header of m named name (any case), or
    NULL. */
