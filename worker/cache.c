@@ -499,9 +499,11 @@ cache_request(struct exchange *x)
 		return 0;
 	}
 	policy_cc(base, &x->req, &cx->req_cc);
-	/* A background refresh always asks the origin. */
+	/* A background refresh always asks the origin, and stores what
+	   it answers, whatever the client that caused it asked for. */
 	if (x->c->internal)
-		cx->req_cc.flags |= CC_NO_CACHE;
+		cx->req_cc.flags = (cx->req_cc.flags | CC_NO_CACHE) &
+		    ~(CC_ONLY_IF_CACHED | CC_NO_STORE);
 	lookup(x, cx);
 	return decide(x, cx);
 }
