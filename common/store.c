@@ -363,6 +363,13 @@ store_get(struct store *s, uint64_t hash, const void *key, size_t key_len,
 	return -1;
 }
 
+/* store_reserved(): see store.h. */
+bool
+store_reserved(const struct store *s, const struct store_put *p)
+{
+	return intact(s, p->head.loc);
+}
+
 /* store_still(): see store.h. */
 bool
 store_still(const struct store *s, const struct store_ref *r)

@@ -89,6 +89,10 @@ int	store_reserve(struct store *s, uint64_t hash, size_t key_len,
  */
 int	store_commit(struct store *s, struct store_put *p);
 
+/* store_reserved(): whether p's room is still its own (the ring has not
+   come round to it): a writer asks before each write into it. */
+bool	store_reserved(const struct store *s, const struct store_put *p);
+
 /* store_get(): the object of key, or -1. */
 int	store_get(struct store *s, uint64_t hash, const void *key,
 	    size_t key_len, struct store_ref *r);

@@ -572,7 +572,10 @@ cache_body(struct exchange *x, const char *p, size_t n)
 	if (cx == NULL || cx->writing == WRITE_NONE || n == 0)
 		return;
 	if (cx->writing == WRITE_DIRECT) {
-		if (cx->got + n > cx->put.head.body_len) {
+		/* A slow response may be lapped by the ring: then its room
+		   is another object's, and not to be written. */
+		if (cx->got + n > cx->put.head.body_len ||
+		    !store_reserved(x->w->store, &cx->put)) {
 			abandon(x, cx);
 			return;
 		}
