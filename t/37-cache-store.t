@@ -109,15 +109,16 @@ sub patch {
 
 sub randbytes { join '', map { chr int rand 256 } 1 .. $_[0] }
 
-# burst(T, N, TARGET, conns => [..]): N connections opened first (or
-# those given), then N requests sent back to back, the answers read
-# together (bounded); returns a list of { r => response or undef, took =>
-# seconds from the sending }.
+# burst(T, N, TARGET, conns => [..]): N connections opened first, then
+# N requests sent back to back (or the rest of the requests that conns
+# began, see split_conns), the answers read together (bounded); returns
+# a list of { r => response or undef, took => seconds from the sending }.
 sub burst {
 	my ($t, $n, $target, %o) = @_;
 	my @c = $o{conns} ? @{$o{conns}} :
 	    map { $t->connect(timeout => 15) // die "connect: $!" } 1 .. $n;
 	my $req = http_request('GET', $target, close => 1);
+	$req =~ s/^.*?\r\n// if $o{conns};
 	my $t0 = time;
 	$_->send($req) for @c;
 	my @res = map { { r => undef, took => undef } } @c;
@@ -160,21 +161,23 @@ sub worker_serving {
 	return undef;
 }
 
-# split_conns(T, N): N connections, half accepted by each of the two
-# workers: the kernel wakes the first idle worker for every connection,
-# so while one half is made, the other worker is paused (SIGSTOP).
-# Returns (the connections, how many each worker holds).
+# split_conns(T, N, TARGET): N connections that sent the first line of a
+# GET of TARGET (the listener accepts on data: TCP_DEFER_ACCEPT), half
+# accepted by each of the two workers: the kernel hands a connection to
+# the first idle worker, so while one half is made the other worker is
+# paused (SIGSTOP).  Returns (the connections, how many each holds).
 sub split_conns {
-	my ($t, $n) = @_;
+	my ($t, $n, $target) = @_;
 	my @w = map { $_->{pid} } $t->serving_workers;
 	my (@c, %on);
 	for my $i (0, 1) {
 		kill 'STOP', $w[1 - $i];
 		for (1 .. $n / 2) {
 			my $c = $t->connect(timeout => 15) // die "connect: $!";
+			$c->send("GET $target HTTP/1.1\r\n");
 			my $pid;
 			wait_until(sub { $pid = worker_serving($t, $c->local_port,
-			    @w) }, timeout => 3, interval => 0.01);
+			    @w) }, timeout => 3, interval => 0.005);
 			$on{$pid // 'none'}++;
 			push @c, $c;
 		}
@@ -494,10 +497,10 @@ subtest 'concurrent misses collapse across workers' => sub {
 	my $t = instance(lock_timeout => '5s');
 	ok(wait_until(sub { $t->serving_workers == 2 }, timeout => 5),
 	    'two workers serve');
-	my ($conns, @on) = split_conns($t, 50);
+	my $u = "/col?b=col&delay=500&h=Cache-Control:max-age=60";
+	my ($conns, @on) = split_conns($t, 50, $u);
 	is("@on", '25 25', 'each worker accepted 25 connections');
-	my @res = burst($t, 50, "/col?b=col&delay=500&h=Cache-Control:max-age=60",
-	    conns => $conns);
+	my @res = burst($t, 50, $u, conns => $conns);
 	my @ok = grep { $_->{r} && $_->{r}{status} == 200 } @res;
 	is(scalar @ok, 50, '50 concurrent misses: all answered 200');
 	is(ocount($t, '/col'), 1, '... the origin was asked once');

@@ -369,6 +369,34 @@ poll_timer(struct ev_timer *t)
 /* ------------------------------------------------- the way through -- */
 
 /*
+ * Whether the stored response found may answer this request as it is:
+ * fresh enough for the response and the request (true), or stale but
+ * allowed by the request's max-stale (*stale_ok).  *left: seconds of
+ * freshness left, <= 0 when stale.
+ */
+static bool
+fit(const struct exchange *x, const struct cache_x *cx, int64_t *left,
+    bool *stale_ok)
+{
+	const struct cc		*rq = &cx->req_cc;
+	const struct cache_meta	*m = &cx->meta;
+	int64_t			 age = cache_age(x, m);
+
+	*left = m->lifetime - age;
+	/* The client accepts it stale (max-stale), unless the response
+	   forbids (must-revalidate, no-cache). */
+	*stale_ok = *left <= 0 && !(m->flags & (META_MUST_REVALIDATE |
+	    META_NO_CACHE)) && !(rq->flags & CC_NO_CACHE) &&
+	    ((rq->flags & CC_MAX_STALE_ANY) ||
+	    (rq->max_stale != -1 && -*left <= rq->max_stale)) &&
+	    (rq->max_age == -1 || age <= rq->max_age);
+	return *left > 0 && !(m->flags & META_NO_CACHE) &&
+	    !(rq->flags & CC_NO_CACHE) &&
+	    (rq->max_age == -1 || age <= rq->max_age) &&
+	    (rq->min_fresh == -1 || *left >= rq->min_fresh);
+}
+
+/*
  * What to do with what the lookup found: answer from it, revalidate it,
  * or fetch anew.  0: on to the origin; -1: answered or waiting.
  */
@@ -377,23 +405,11 @@ decide(struct exchange *x, struct cache_x *cx)
 {
 	const struct cc		*rq = &cx->req_cc;
 	const struct cache_meta	*m = &cx->meta;
-	int64_t			 age, left;
+	int64_t			 left;
 	bool			 usable, stale_ok;
 
 	if (cx->have) {
-		age = cache_age(x, m);
-		left = m->lifetime - age;
-		usable = left > 0 && !(m->flags & META_NO_CACHE) &&
-		    !(rq->flags & CC_NO_CACHE) &&
-		    (rq->max_age == -1 || age <= rq->max_age) &&
-		    (rq->min_fresh == -1 || left >= rq->min_fresh);
-		/* The client accepts it stale (max-stale), unless the
-		   response forbids (must-revalidate, no-cache). */
-		stale_ok = left <= 0 && !(m->flags & (META_MUST_REVALIDATE |
-		    META_NO_CACHE)) && !(rq->flags & CC_NO_CACHE) &&
-		    ((rq->flags & CC_MAX_STALE_ANY) ||
-		    (rq->max_stale != -1 && -left <= rq->max_stale)) &&
-		    (rq->max_age == -1 || age <= rq->max_age);
+		usable = fit(x, cx, &left, &stale_ok);
 		if (usable || stale_ok) {
 			shm_add(stale_ok ? &x->w->self->cache.stale :
 			    &x->w->self->cache.hits, 1);
@@ -423,7 +439,10 @@ decide(struct exchange *x, struct cache_x *cx)
 	if (x->req.method != HTTP1_M_GET)
 		return 0;	/* HEAD: forwarded as it is, not stored */
 	cx->fill = !(rq->flags & CC_NO_STORE);
-	if (cx->fill && !lock_claim(x, cx)) {
+	/* Wait for another's miss only when its response can answer this
+	   request: not when it asks for more than a fresh response. */
+	if (cx->fill && !lock_claim(x, cx) && !(rq->flags & CC_NO_CACHE) &&
+	    rq->min_fresh == -1 && rq->max_age == -1) {
 		/* Another worker fetches it: wait for its response. */
 		cx->wait_until = ev_now(x->w->loop) +
 		    x->w->cf->cache.lock_timeout_ms;
@@ -512,7 +531,9 @@ cache_request(struct exchange *x)
 void
 cache_run(struct exchange *x)
 {
-	struct cache_x *cx = x->cx;
+	struct cache_x	*cx = x->cx;
+	int64_t		 left;
+	bool		 stale_ok;
 
 	if (x->state == X_CACHE) {
 		cache_write(x);
@@ -520,8 +541,7 @@ cache_run(struct exchange *x)
 	}
 	/* X_CACHE_WAIT: is it there now, or is the other fetch over? */
 	lookup(x, cx);
-	if (cx->have && cx->meta.lifetime - cache_age(x, &cx->meta) > 0 &&
-	    !(cx->meta.flags & META_NO_CACHE)) {
+	if (cx->have && fit(x, cx, &left, &stale_ok)) {
 		shm_add(&x->w->self->cache.collapsed, 1);
 		cache_serve(x);
 		return;
@@ -538,22 +558,30 @@ cache_run(struct exchange *x)
 	proxy_start(x);
 }
 
-/* cache_status(): see cache.h. */
-size_t
-cache_status(const struct exchange *x, char *buf, size_t size)
+/* cache_fwd_name(): see cachefill.h. */
+const char *
+cache_fwd_name(unsigned fwd)
 {
 	static const char *const fwds[] = {
 		[FWD_URI_MISS] = "uri-miss", [FWD_VARY_MISS] = "vary-miss",
 		[FWD_STALE] = "stale", [FWD_REQUEST] = "request",
 		[FWD_METHOD] = "method",
 	};
+
+	return fwd < PT_NELEM(fwds) ? fwds[fwd] : "uri-miss";
+}
+
+/* cache_status(): see cache.h. */
+size_t
+cache_status(const struct exchange *x, char *buf, size_t size)
+{
 	const struct cache_x	*cx = x->cx;
 	int			 n;
 
 	if (cx == NULL)
 		return 0;
 	n = snprintf(buf, size, "portico; fwd=%s; fwd-status=%u%s%s",
-	    fwds[cx->fwd], x->resp.status, cx->writing ? "; stored" : "",
+	    cache_fwd_name(cx->fwd), x->resp.status, cx->writing ? "; stored" : "",
 	    cx->collapsed ? "; collapsed" : "");
 	return n < 0 || (size_t)n >= size ? 0 : (size_t)n;
 }

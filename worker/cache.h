@@ -15,7 +15,8 @@
  *   cache_response()  the origin's head: store it, or answer from the
  *                     cache instead (304 to a revalidation, stale-if-error)
  *   cache_body()      each run of body bytes relayed
- *   cache_complete()  the response is whole: publish, invalidate
+ *   cache_complete()  the response is whole (before its last bytes go
+ *                     to the client): publish
  *   cache_end()       the exchange ends, whole or not
  */
 #ifndef CACHE_H

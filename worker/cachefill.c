@@ -412,13 +412,17 @@ freshen(struct exchange *x, struct cache_x *cx)
 	struct store_ref	 r;
 	struct cc		 cc, sc;
 	uint32_t		 i;
-	bool			 replaced, surrogate;
+	bool			 replaced, surrogate, undated;
 
+	/* A 304 without a Date is dated now (RFC 9110 6.6.1), not by the
+	   Date of the response it freshens. */
+	undated = policy_header(base, &x->resp, "date") == NULL;
 	text_put(&head, "HTTP/1.1 200 OK\r\n", 17);
 	for (p = old; p < end; p = eol + 1) {
 		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			break;
-		replaced = false;
+		replaced = undated && eol - p > 5 && strncasecmp(p, "date:",
+		    5) == 0;
 		for (i = 0; i < x->resp.nheaders && !replaced; i++) {
 			const struct http1_header *h = &x->resp.headers[i];
 
@@ -484,6 +488,48 @@ same_validator(struct exchange *x, struct cache_x *cx)
 	    vlen) == 0;
 }
 
+/* The target of an unsafe request changed, and so, when they name the
+   same host, did its Location and Content-Location (RFC 9111 4.4). */
+static void
+invalidate(struct exchange *x, struct cache_x *cx)
+{
+	static const char *const names[] = { "location", "content-location" };
+	const char		*base = buf_head(x->uin);
+	const char		*host = buf_head(x->c->in) + x->host.off;
+	const struct http1_header *h;
+	const char		*v, *path;
+	size_t			 i, vlen, plen;
+
+	(void)store_drop(x->w->store, cx->hash, cx->key, cx->pkey_len);
+	for (i = 0; i < PT_NELEM(names); i++) {
+		if ((h = policy_header(base, &x->resp, names[i])) == NULL)
+			continue;
+		v = base + h->value.off;
+		vlen = h->value.len;
+		path = v;
+		plen = vlen;
+		if (vlen > 0 && v[0] != '/') {
+			const char *auth = memchr(v, ':', vlen);
+
+			/* absolute: only on the same host */
+			if (auth == NULL || (size_t)(auth - v) + 3 > vlen ||
+			    auth[1] != '/' || auth[2] != '/')
+				continue;
+			auth += 3;
+			path = memchr(auth, '/', vlen - (size_t)(auth - v));
+			if (path == NULL || (size_t)(path - auth) !=
+			    x->host.len || strncasecmp(auth, host,
+			    x->host.len) != 0)
+				continue;
+			plen = vlen - (size_t)(path - v);
+		}
+		if (plen == 0 || cache_key(x, host, x->host.len, path, plen,
+		    cx) == -1)
+			continue;
+		(void)store_drop(x->w->store, cx->hash, cx->key, cx->pkey_len);
+	}
+}
+
 /* cache_response(): see cache.h. */
 int
 cache_response(struct exchange *x)
@@ -494,10 +540,13 @@ cache_response(struct exchange *x)
 
 	if (cx == NULL)
 		return 0;
+	/* Before the client has the answer, so that its next request
+	   finds the change. */
+	if (cx->invalidate && st >= 200 && st < 400)
+		invalidate(x, cx);
 	if (cx->reval && st == 304 && store_still(x->w->store, &cx->ref)) {
 		cache_unlock(x, cx);
 		freshen(x, cx);
-		cx->fwd = FWD_STALE;
 		cx->fwd_status = 304;
 		shm_add(&x->w->self->cache.revalidated, 1);
 		return 1;
@@ -507,7 +556,6 @@ cache_response(struct exchange *x)
 	    store_still(x->w->store, &cx->ref) && same_validator(x, cx))
 		freshen(x, cx);
 	if (st >= 500 && stale_if_error(x, cx)) {
-		cx->fwd = FWD_STALE;
 		cx->fwd_status = (uint16_t)st;
 		shm_add(&x->w->self->cache.stale, 1);
 		return 1;
@@ -545,7 +593,6 @@ cache_on_error(struct exchange *x, unsigned status)
 	    (int64_t)x->route->cache->stale_on_error_ms / 1000))
 		return -1;
 	cache_fill_free(x, cx);
-	cx->fwd = FWD_STALE;
 	cx->fwd_status = (uint16_t)status;
 	shm_add(&x->w->self->cache.stale, 1);
 	cache_serve(x);
@@ -611,48 +658,6 @@ cache_body(struct exchange *x, const char *p, size_t n)
 		abandon(x, cx);
 }
 
-/* The target of an unsafe request changed, and so, when they name the
-   same host, did its Location and Content-Location (RFC 9111 4.4). */
-static void
-invalidate(struct exchange *x, struct cache_x *cx)
-{
-	static const char *const names[] = { "location", "content-location" };
-	const char		*base = buf_head(x->uin);
-	const char		*host = buf_head(x->c->in) + x->host.off;
-	const struct http1_header *h;
-	const char		*v, *path;
-	size_t			 i, vlen, plen;
-
-	(void)store_drop(x->w->store, cx->hash, cx->key, cx->pkey_len);
-	for (i = 0; i < PT_NELEM(names); i++) {
-		if ((h = policy_header(base, &x->resp, names[i])) == NULL)
-			continue;
-		v = base + h->value.off;
-		vlen = h->value.len;
-		path = v;
-		plen = vlen;
-		if (vlen > 0 && v[0] != '/') {
-			const char *auth = memchr(v, ':', vlen);
-
-			/* absolute: only on the same host */
-			if (auth == NULL || (size_t)(auth - v) + 3 > vlen ||
-			    auth[1] != '/' || auth[2] != '/')
-				continue;
-			auth += 3;
-			path = memchr(auth, '/', vlen - (size_t)(auth - v));
-			if (path == NULL || (size_t)(path - auth) !=
-			    x->host.len || strncasecmp(auth, host,
-			    x->host.len) != 0)
-				continue;
-			plen = vlen - (size_t)(path - v);
-		}
-		if (plen == 0 || cache_key(x, host, x->host.len, path, plen,
-		    cx) == -1)
-			continue;
-		(void)store_drop(x->w->store, cx->hash, cx->key, cx->pkey_len);
-	}
-}
-
 /* cache_complete(): see cache.h. */
 void
 cache_complete(struct exchange *x)
@@ -661,8 +666,6 @@ cache_complete(struct exchange *x)
 
 	if (cx == NULL)
 		return;
-	if (cx->invalidate && x->resp.status >= 200 && x->resp.status < 400)
-		invalidate(x, cx);
 	if (cx->writing == WRITE_DIRECT) {
 		if (cx->got == cx->put.head.body_len &&
 		    store_commit(x->w->store, &cx->put) == 0)

@@ -95,6 +95,9 @@ int	cache_key(struct exchange *x, const char *host, size_t host_len,
 int	cache_variant_key(struct exchange *x, struct cache_x *cx,
 	    const char *names, size_t len);
 
+/* cache_fwd_name(): "uri-miss", ... for Cache-Status fwd=. */
+const char *cache_fwd_name(unsigned fwd);
+
 /* cache_hash(): of a key; never 0. */
 uint64_t cache_hash(const char *p, size_t n);
 

@@ -156,9 +156,9 @@ hit_status(const struct exchange *x, const struct cache_x *cx, char *buf,
 {
 	int64_t ttl = cx->meta.lifetime - cx->age;
 
-	if (cx->fwd == FWD_STALE)
-		snprintf(buf, size, "portico; fwd=stale; fwd-status=%u; ttl=%lld",
-		    cx->fwd_status, (long long)ttl);
+	if (cx->fwd_status != 0)
+		snprintf(buf, size, "portico; fwd=%s; fwd-status=%u; ttl=%lld",
+		    cache_fwd_name(cx->fwd), cx->fwd_status, (long long)ttl);
 	else if (cx->collapsed)
 		snprintf(buf, size, "portico; hit; ttl=%lld; collapsed",
 		    (long long)ttl);
@@ -193,16 +193,11 @@ cache_serve(struct exchange *x)
 		len = 0;
 	} else if (m->status == 200 && (r = want_range(x, fields,
 	    m->fields_len, len, &first, &len)) != 0) {
-		if (r == -1) {
-			x->status = 416;
-			client_respond(x, 416, "text/plain", "", 0, NULL);
-			return;
-		}
-		fc.status = 206;
+		fc.status = r == -1 ? 416 : 206;
 		fc.first = first;
 		fc.total = cx->ref.obj->body_len;
 	}
-	fc.length = len;
+	fc.length = fc.status == 416 ? 0 : len;
 	if (x->out == NULL && (x->out = buf_get(&x->w->bufs)) == NULL) {
 		client_error(x, 500, "no memory for a buffer");
 		return;
@@ -217,8 +212,8 @@ cache_serve(struct exchange *x)
 		x->keepalive = 0;
 	x->status = (uint16_t)fc.status;
 	cx->off = first;
-	cx->end = x->req.method == HTTP1_M_HEAD || fc.status == 304 ? first :
-	    first + len;
+	cx->end = x->req.method == HTTP1_M_HEAD || fc.status == 304 ||
+	    fc.status == 416 ? first : first + len;
 	x->body_bytes = cx->end - cx->off;
 	x->state = X_CACHE;
 	ev_timer_stop(&x->c->timer);

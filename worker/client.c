@@ -378,12 +378,15 @@ client_error(struct exchange *x, unsigned status, const char *reason)
 	const char	*phrase = status_reason((int)status);
 	int		 n;
 
-	log_warnx("%s: %u %s: %s", client_log_prefix(x->c), status, phrase,
-	    reason);
 	proxy_release(x, false);
 	/* stale-if-error: a stored response may answer instead */
-	if (x->cx != NULL && cache_on_error(x, status) == 0)
+	if (x->cx != NULL && cache_on_error(x, status) == 0) {
+		log_warnx("%s: %s; a stale response from the cache answered",
+		    client_log_prefix(x->c), reason);
 		return;
+	}
+	log_warnx("%s: %u %s: %s", client_log_prefix(x->c), status, phrase,
+	    reason);
 	if (x->resp_started) {
 		client_close(x->c);
 		return;

@@ -471,7 +471,12 @@ fwd_cached_head(struct exchange *x, struct buf *b, const struct fwd_cached *c)
 		put_uint(&o, c->length);
 		PUT_LIT(&o, "\r\n");
 	}
-	if (c->status == 206) {
+	if (c->status == 416) {
+		/* RFC 9110 15.5.17: what the range could have been */
+		PUT_LIT(&o, "Content-Range: bytes */");
+		put_uint(&o, c->total);
+		PUT_LIT(&o, "\r\n");
+	} else if (c->status == 206) {
 		PUT_LIT(&o, "Content-Range: bytes ");
 		put_uint(&o, c->first);
 		PUT_LIT(&o, "-");

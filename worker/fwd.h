@@ -43,7 +43,8 @@ struct fwd_cached {
 	size_t		 fields_len;
 	int64_t		 age;		/* seconds */
 	uint64_t	 length;	/* Content-Length (none for 304) */
-	uint64_t	 first, total;	/* 206: Content-Range first-.. /total */
+	uint64_t	 first, total;	/* 206: Content-Range first-.. /total;
+					   416: total */
 	const char	*cache_status;	/* Cache-Status value */
 };
 

@@ -591,8 +591,13 @@ scan_response_body(struct exchange *x, uint32_t from, bool *done)
 	default:
 		break;
 	}
-	if (x->cx != NULL)
+	if (x->cx != NULL) {
 		cache_body(x, b->data + from, b->end - from);
+		/* Published before the last bytes go to the client, so
+		   that its next request finds it. */
+		if (*done)
+			cache_complete(x);
+	}
 	if (b->start == b->end)
 		buf_reset(b);
 	return 0;
