@@ -150,7 +150,8 @@ sub worker_serving {
 	my $loc = sprintf '0100007F:%04X', $t->port(0);
 	open my $f, '<', '/proc/net/tcp' or return undef;
 	my ($inode) = map { (split)[9] }
-	    grep { my @f = split; @f > 9 && $f[1] eq $loc && $f[2] eq $rem } <$f>;
+	    grep { my @f = split; @f > 9 && $f[1] eq $loc && $f[2] eq $rem &&
+	    $f[3] eq '01' } <$f>;	# ESTABLISHED
 	return undef unless $inode;
 	for my $w (@pids) {
 		for my $fd (glob "/proc/$w/fd/*") {
@@ -192,10 +193,8 @@ subtest 'kept across reload and restart' => sub {
 	like($t->wait_for_error_log(qr/cache \S+ (opened|made anew)/) // '',
 	    qr/cache \S+cache\.db (opened|made anew)/, 'the master opens the cache');
 	my @paths = map { "/keep/$_" } 1 .. 5;
-	my @first;
 	for my $p (@paths) {
 		my $r = get($t, "$p?b=kept&$MAXAGE");
-		push @first, $r;
 		like(cs($r), qr/fwd=uri-miss; fwd-status=200; stored/,
 		    "$p: a stored miss");
 	}
@@ -209,7 +208,6 @@ subtest 'kept across reload and restart' => sub {
 	ok(wait_until(sub { my $s = $t->status; $s && $s->{generation} == 3 &&
 	    $t->serving_workers(3) == 2 }, timeout => 10),
 	    '... and SIGHUP: generation 3 serves');
-	my $age0 = $first[0]{headers}{age} // 0;
 	for my $i (0 .. $#paths) {
 		$r = get($t, "$paths[$i]?b=kept&$MAXAGE");
 		ok(hit($r) && $r->{body} eq "kept #1\n",
@@ -372,15 +370,17 @@ subtest 'bytes overwritten in the data area: dropped, never served' => sub {
 # --------------------------------------------------------------------
 subtest 'kill -9 of a worker storing a large object' => sub {
 	my $t = instance(size => '32M', lock_timeout => '2s');
-	my $big = "/big?n=2000000&bodydelay=1500&$MAXAGE";
+	my $big = "/big?n=2000000&bodydelay=3000&$MAXAGE";
 	my $small = "/small?n=50000&$MAXAGE";
 	get($t, "/first?b=f&$MAXAGE");	# takes loc 0: see 'first object'
 	get($t, $small);
 	ok(hit(get($t, $small)), 'a small object is stored');
 	ok(wait_until(sub { $t->serving_workers == 2 }, timeout => 5),
 	    'two workers serve');
+	my @w = $t->serving_workers;
 
-	# Readers fetch the small object until told to stop.
+	# Readers fetch the small object until told to stop (not flat out:
+	# the test must get its turn on the CPUs).
 	my $dir = $t->testdir;
 	my @kids;
 	for my $k (1 .. 3) {
@@ -394,6 +394,7 @@ subtest 'kill -9 of a worker storing a large object' => sub {
 				elsif ($r->{status} == 200 &&
 				    $r->{body} eq abc(50000)) { $n{ok}++ }
 				else { $n{bad}++ }
+				sleep 0.005;
 			}
 			open my $f, '>', "$dir/reader.$k" or die;
 			print $f "$n{ok} $n{err} $n{bad}\n";
@@ -408,12 +409,13 @@ subtest 'kill -9 of a worker storing a large object' => sub {
 	ok(wait_until(sub { ocount($t, '/big') == 1 }, timeout => 5),
 	    'the large object is asked of the origin');
 	ok(wait_until(sub { $c->read_more(0.05); index($c->{buf}, "\r\n\r\n") > 0 },
-	    timeout => 3), '... its head arrived (the body comes in 1.5 s)');
-	my $victim = worker_serving($t, $c->local_port);
+	    timeout => 3), '... its head arrived (the body comes in 3 s)');
+	my $head = time;
+	my $victim = worker_serving($t, $c->local_port, map { $_->{pid} } @w);
 	ok($victim, "the worker storing it is found (pid " . ($victim // '?') . ')');
-	my ($w) = grep { $_->{pid} == ($victim // 0) } $t->serving_workers;
+	my ($w) = grep { $_->{pid} == ($victim // 0) } @w;
 	kill 'KILL', $victim if $victim;
-	my $killed = time;
+	note(sprintf 'killed %.2f s after the head', time - $head);
 	$c->read_until_close(5);
 	cmp_ok(length $c->{buf}, '<', 2_000_000,
 	    'the client of the killed worker gets a cut response');
@@ -430,7 +432,7 @@ subtest 'kill -9 of a worker storing a large object' => sub {
 	like(cs($r), qr/fwd-status=200; stored/, '... stored this time');
 	is(ocount($t, '/big'), 2, '... from the origin');
 	ok($r->{body} eq abc(2_000_000), '... 2,000,000 correct bytes');
-	cmp_ok($took, '<', 2 + 1.5 + 2, sprintf('... in %.1f s: the dead '
+	cmp_ok($took, '<', 2 + 3 + 2, sprintf('... in %.1f s: the dead '
 	    . 'worker\'s claim ends with lock_timeout', $took));
 	$r = get($t, $big);
 	ok(hit($r), 'next: a hit');
@@ -533,21 +535,20 @@ subtest 'concurrent misses collapse across workers' => sub {
 subtest 'lock_timeout bounds the wait' => sub {
 	my $t = instance(lock_timeout => '1s');
 	my $u = "/lt?b=lt&delay=3000&h=Cache-Control:max-age=60";
-	my $a = $t->connect(timeout => 10);
-	my $t0 = time;
-	$a->send(http_request('GET', $u, close => 1));
+	my $c1 = $t->connect(timeout => 10);
+	$c1->send(http_request('GET', $u, close => 1));
 	wait_until(sub { ocount($t, '/lt') == 1 }, timeout => 3);
-	my $b = $t->connect(timeout => 10);
+	my $c2 = $t->connect(timeout => 10);
 	my $t1 = time;
-	$b->send(http_request('GET', $u, close => 1));
+	$c2->send(http_request('GET', $u, close => 1));
 	wait_until(sub { ocount($t, '/lt') == 2 }, timeout => 4,
 	    interval => 0.02);
 	my $waited = time - $t1;
 	is(ocount($t, '/lt'), 2, 'the second request went to the origin itself');
 	ok($waited > 0.8 && $waited < 1.6,
 	    sprintf('... after %.2f s (lock_timeout 1s)', $waited));
-	my $ra = $a->read_response(timeout => 6);
-	my $rb = $b->read_response(timeout => 6);
+	my $ra = $c1->read_response(timeout => 6);
+	my $rb = $c2->read_response(timeout => 6);
 	ok($ra && $ra->{status} == 200 && $ra->{body} eq "lt #1\n",
 	    'the first is answered');
 	ok($rb && $rb->{status} == 200 && $rb->{body} eq "lt #2\n",
@@ -601,8 +602,6 @@ subtest 'a writer lapped by the ring damages nothing' => sub {
 		    $r->{body} ne abc($n{$i});
 	}
 	cmp_ok($hits, '>=', 6, "the newest objects are hits ($hits of 12)");
-	local $TODO = 'bug: a lapped writer goes on writing its body into '
-	    . 'bytes newer objects own (cache_body() never checks the ring)';
 	is("@wrong", '', 'the objects stored meanwhile keep their bodies');
 	done($t);
 };
@@ -641,7 +640,7 @@ subtest 'a reload to another cache.size while a hit is sent' => sub {
 	    . 'of a file made anew under it';
 	ok($r && (length $r->{body} < $n || $r->{body} eq abc($n)),
 	    '... its client gets the right bytes or a cut response')
-	    or diag('the first wrong byte at ', ($r->{body} ^ abc($n)) =~
+	    or diag('the first wrong byte at ', $r && ($r->{body} ^ abc($n)) =~
 	    /[^\0]/ ? $-[0] : '?');
 	done($t);
 };
