@@ -27,7 +27,7 @@
 #include "store.h"
 
 #define STORE_MAGIC	0x50544353u	/* "PTCS" */
-#define STORE_VERSION	2
+#define STORE_VERSION	3
 #define OBJ_MAGIC	0x4f424a31u	/* "OBJ1" */
 #define HEADER_SIZE	4096
 #define BUCKET_SLOTS	8
@@ -46,6 +46,8 @@ struct store_hdr {
 	uint64_t	 index_off, data_off, data_size;
 	uint64_t	 head;		/* the log: bytes reserved so far */
 	uint64_t	 evicted;	/* objects whose slot went to another */
+	uint32_t	 epoch;		/* times the master opened it */
+	uint32_t	 pad;
 };
 
 struct store {
@@ -95,10 +97,10 @@ store_open(const char *path, uint64_t size, const char **why, char *err,
 	struct store_hdr	 want, have;
 	struct store		*s;
 	struct stat		 st;
+	const char		*said = NULL;
+	char			 tmp[4096];
 	int			 fd, rc = 0;
 	bool			 fresh = false;
-
-	const char	*said = NULL;
 
 	if (why != NULL)
 		*why = NULL;
@@ -136,14 +138,25 @@ store_open(const char *path, uint64_t size, const char **why, char *err,
 		return NULL;
 	}
 	*why = said;
-	/* Made anew: emptied, then sized with its blocks allocated. */
+	/* Made anew beside it, with its blocks allocated, then renamed over
+	   it: processes that still map the old file (an older generation)
+	   keep it whole. */
 	fresh = true;
-	if (ftruncate(fd, 0) == -1 ||
-	    (rc = posix_fallocate(fd, 0, (off_t)size)) != 0) {
+	close(fd);
+	if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return NULL;
+	}
+	errno = 0;
+	if ((fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) == -1 || (rc = posix_fallocate(fd, 0, (off_t)size)) != 0 ||
+	    rename(tmp, path) == -1) {
 		snprintf(err, errlen, "%s: cannot allocate %llu bytes: %s",
 		    path, (unsigned long long)size,
-		    strerror(errno != 0 ? errno : rc));
-		close(fd);
+		    strerror(rc != 0 ? rc : errno));
+		if (fd != -1)
+			close(fd);
+		(void)unlink(tmp);
 		return NULL;
 	}
 map:
@@ -167,6 +180,9 @@ map:
 	s->nbuckets = want.nslots / BUCKET_SLOTS;
 	s->data = s->map + want.data_off;
 	s->data_size = want.data_size;
+	/* A new opening: what is in it must be checked before use. */
+	if (why != NULL)
+		__atomic_fetch_add(&s->hdr->epoch, 1, __ATOMIC_ACQ_REL);
 	return s;
 }
 
@@ -298,7 +314,7 @@ store_commit(struct store *s, struct store_put *p)
 	struct store_obj	*o = p->obj, *h = &p->head;
 	struct store_slot	*b = bucket(s, h->hash), *pick = NULL;
 	uint64_t		 loc = h->loc, l, oldest = UINT64_MAX;
-	bool			 same = false;
+	bool			 same = false, free_slot = false;
 	struct timespec		 ts;
 	unsigned		 i;
 
@@ -306,6 +322,7 @@ store_commit(struct store *s, struct store_put *p)
 		return -1;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	h->stored = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	h->checked = LOAD(&s->hdr->epoch);	/* just written */
 	memcpy(o, h, sizeof(*o));
 	o->magic = 0;
 	o->crc = obj_crc(h, (const unsigned char *)(o + 1));
@@ -319,12 +336,14 @@ store_commit(struct store *s, struct store_put *p)
 			same = true;
 			break;
 		}
+		/* A free slot (empty, or its object lapped) first, else
+		   the oldest object's. */
 		l = LOAD(&b[i].loc);
 		if (l == 0 || !intact(s, l - 1)) {
-			if (oldest != 0)
+			if (!free_slot)
 				pick = &b[i];
-			oldest = 0;
-		} else if (l - 1 < oldest) {
+			free_slot = true;
+		} else if (!free_slot && l - 1 < oldest) {
 			oldest = l - 1;
 			pick = &b[i];
 		}
@@ -341,6 +360,31 @@ store_commit(struct store *s, struct store_put *p)
 	return 0;
 }
 
+/*
+ * An object made before the file was opened, not yet checked: check its
+ * CRC now.  A bad one loses its slot (sl, if it still points at it).
+ */
+static bool
+verify(struct store *s, struct store_slot *sl, uint64_t loc)
+{
+	struct store_obj	*o = obj_at(s, loc);
+	uint64_t		 want = loc + 1;
+	uint32_t		 epoch = LOAD(&s->hdr->epoch);
+
+	if (LOAD(&o->checked) == epoch)
+		return true;
+	if (obj_crc(o, (const unsigned char *)(o + 1)) == o->crc) {
+		if (!intact(s, loc))
+			return false;
+		STORE(&o->checked, epoch);
+		return true;
+	}
+	if (intact(s, loc))
+		(void)__atomic_compare_exchange_n(&sl->loc, &want, 0, false,
+		    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	return false;
+}
+
 /* store_get(): see store.h. */
 int
 store_get(struct store *s, uint64_t hash, const void *key, size_t key_len,
@@ -352,6 +396,8 @@ store_get(struct store *s, uint64_t hash, const void *key, size_t key_len,
 
 	for (i = 0; i < BUCKET_SLOTS; i++) {
 		if (!slot_is(s, &b[i], hash, key, key_len, &loc))
+			continue;
+		if (!verify(s, &b[i], loc))
 			continue;
 		r->obj = obj_at(s, loc);
 		r->loc = loc;
@@ -411,8 +457,12 @@ store_check(struct store *s)
 			continue;
 		o = obj_at(s, l - 1);
 		if (sane(s, o, l - 1) && o->hash == LOAD(&s->slots[i].hash) &&
-		    obj_crc(o, (const unsigned char *)(o + 1)) == o->crc)
+		    obj_crc(o, (const unsigned char *)(o + 1)) == o->crc) {
+			if (intact(s, l - 1))
+				STORE(&((struct store_obj *)o)->checked,
+				    LOAD(&s->hdr->epoch));
 			continue;
+		}
 		if (!intact(s, l - 1))
 			continue;	/* overwritten meanwhile: not bad */
 		want = l;

@@ -19,7 +19,10 @@
  * publishes leaves bytes that nothing points to; one that is lapped
  * while it writes does not publish.  Each object carries a CRC-32 of its
  * bytes, which store_check() verifies (after a crash, at start, off the
- * request path) to drop what a torn write or a bad disk left.
+ * request path) to drop what a torn write or a bad disk left.  Until it
+ * has, an object made before the file was last opened is verified by
+ * the first store_get() that finds it, so that nothing is served
+ * unchecked after a restart.
  */
 #ifndef STORE_H
 #define STORE_H
@@ -39,7 +42,9 @@ struct store_obj {
 	uint32_t	 crc;		/* CRC-32 of key, meta and body */
 	uint64_t	 body_len;
 	int64_t		 stored;	/* ms since the epoch */
-	uint64_t	 pad;
+	uint32_t	 checked;	/* the file's opening (epoch) in which
+					   its CRC was last found good */
+	uint32_t	 pad;
 };
 
 /* An object being written: the caller fills key, meta and body.  The

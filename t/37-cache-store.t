@@ -344,12 +344,8 @@ subtest 'bytes overwritten in the data area: dropped, never served' => sub {
 	my $t0 = time;
 	$t->run;
 	# Right after the start, before the checker's first pass.
-	{
-		local $TODO = 'bug: hits are served without their CRC checked, '
-		    . 'and the checker passes only 1 s after start';
-		$check->([grep { $_ % 4 == 0 } @damaged],
-		    sprintf('at once after the start (%.2f s)', time - $t0));
-	}
+	$check->([grep { $_ % 4 == 0 } @damaged],
+	    sprintf('at once after the start (%.2f s)', time - $t0));
 	my ($line) = $t->wait_for_error_log(qr/cache: \d+ damaged objects dropped/,
 	    timeout => 6);
 	like($line // '', qr/cache: \d+ damaged objects dropped/,
@@ -523,11 +519,7 @@ subtest 'concurrent misses collapse across workers' => sub {
 	($max) = sort { $b <=> $a } map { $_->{took} // 99 } @res;
 	cmp_ok($max, '<', 5 + 0.5 + 1, sprintf('... none waited past '
 	    . 'lock_timeout (slowest %.2f s)', $max));
-	{
-		local $TODO = 'bug: waiters for a response that is not stored '
-		    . 'take turns, each behind the lock of the previous';
-		cmp_ok($max, '<', 2 * 0.5 + 0.7, '... they are not serialized');
-	}
+	cmp_ok($max, '<', 2 * 0.5 + 0.7, '... they are not serialized');
 	done($t);
 };
 
@@ -568,8 +560,6 @@ subtest 'first object: not evicted while its bucket has room' => sub {
 	is($stored, 100, '100 small objects stored after the first');
 	is(scalar(grep { hit(get($t, "/fill/$_?b=f&$MAXAGE")) } 1 .. 100), 100,
 	    '... all hits');
-	local $TODO = 'bug: store_commit() takes the slot of the object at '
-	    . 'loc 0 for the oldest (oldest == 0 also means an empty slot)';
 	ok(hit(get($t, $first)), 'the first object stored is still a hit');
 	done($t);
 };
@@ -636,8 +626,6 @@ subtest 'a reload to another cache.size while a hit is sent' => sub {
 	close $s;
 	my $r = parse_response(\$got, eof => 1);
 	ok($r && $r->{status} == 200 && hit($r), 'the hit was under way');
-	local $TODO = 'bug: the old generation still sends from the mapping '
-	    . 'of a file made anew under it';
 	ok($r && (length $r->{body} < $n || $r->{body} eq abc($n)),
 	    '... its client gets the right bytes or a cut response')
 	    or diag('the first wrong byte at ', $r && ($r->{body} ^ abc($n)) =~

@@ -551,9 +551,9 @@ cache_run(struct exchange *x)
 		    poll_timer);
 		return;
 	}
-	/* Not stored, or too long: to the origin ourselves. */
+	/* Not stored, or too long: to the origin ourselves, without a
+	   claim, so that the others that waited go at once too. */
 	ev_timer_stop(&x->c->timer);
-	(void)lock_claim(x, cx);
 	x->state = X_HEAD;
 	proxy_start(x);
 }
