@@ -210,10 +210,112 @@ test_lapped(void)
 		snprintf(key, sizeof(key), "/fast/%d", i);
 		put(s, key, 4000, 'f');
 	}
+	ok(!store_reserved(s, &p), "a writer lapped by the ring is told "
+	    "before it writes");
 	is_int(store_commit(s, &p), -1, "a writer lapped by the ring does "
 	    "not publish");
 	is_int(get(s, "/slow", &c), -1, "  and its object is not found");
 	store_close(s);
+}
+
+/* PURGE: a key and its variants ("key\n..."), or a prefix. */
+static void
+test_purge(void)
+{
+	struct store	*s;
+	const char	*why;
+	char		 err[256], c;
+
+	if ((s = store_open(path, MIB, &why, err, sizeof(err))) == NULL) {
+		ok(0, "open: %s", err);
+		return;
+	}
+	put(s, "http://a/x", 10, 'x');
+	put(s, "http://a/x\nv:en\n", 10, 'e');
+	put(s, "http://a/xy", 10, 'y');
+	put(s, "http://a/p/1", 10, '1');
+	put(s, "http://a/p/2", 10, '2');
+	is_int(store_purge(s, "http://a/x", 10, false), 2, "purge a key: it "
+	    "and its variant");
+	is_int(get(s, "http://a/xy", &c), 10, "  not a longer key");
+	is_int(store_purge(s, "http://a/p/", 11, true), 2, "purge a prefix");
+	is_int(get(s, "http://a/p/1", &c), -1, "  its objects are gone");
+	is_int(store_purge(s, "http://a/none", 13, false), 0, "purge of a "
+	    "key not there: none");
+	store_close(s);
+}
+
+/*
+ * A byte changed while the file was not open: the first lookup after
+ * the next opening checks the object and drops it, before any check
+ * pass; a good one is found, and an index whose bucket has room keeps
+ * even the object at the very start of the ring.
+ */
+static void
+test_reopen_checks(void)
+{
+	struct store		*s;
+	struct store_ref	 r;
+	const char		*why;
+	char			 err[256], key[32], c;
+	int			 i;
+
+	unlink(path);
+	if ((s = store_open(path, MIB, &why, err, sizeof(err))) == NULL) {
+		ok(0, "open: %s", err);
+		return;
+	}
+	put(s, "/first", 100, 'f');
+	put(s, "/spoilt", 100, 's');
+	for (i = 0; i < 40; i++) {
+		snprintf(key, sizeof(key), "/more/%d", i);
+		put(s, key, 100, 'm');
+	}
+	is_int(get(s, "/first", &c), 100, "the first object of a new file "
+	    "stays while its bucket has room");
+	if (store_get(s, hash_of("/spoilt"), "/spoilt", 7, &r) == 0)
+		((char *)r.body)[50] = 'X';
+	is_int(get(s, "/spoilt", &c), 100, "a change made in this opening "
+	    "is store_check()'s to find");
+	store_close(s);
+	s = store_open(path, MIB, &why, err, sizeof(err));
+	ok(s != NULL && why == NULL, "reopened");
+	if (s == NULL)
+		return;
+	is_int(get(s, "/spoilt", &c), -1, "  the changed object: not served "
+	    "by the first lookup after");
+	is_int(get(s, "/first", &c), 100, "  a good one: found");
+	is_int(store_check(s), 0, "  and nothing is left for store_check()");
+	store_close(s);
+	s = store_open(path, MIB, NULL, err, sizeof(err));
+	ok(s != NULL, "opened without making: %s", s != NULL ? "" : err);
+	store_close(s);
+}
+
+/* Made anew beside the old file: a process that maps the old one keeps
+   its bytes. */
+static void
+test_remake_keeps_old(void)
+{
+	struct store	*old, *s;
+	const char	*why;
+	char		 err[256], c;
+
+	if ((old = store_open(path, MIB, &why, err, sizeof(err))) == NULL) {
+		ok(0, "open: %s", err);
+		return;
+	}
+	put(old, "/kept", 3000, 'k');
+	s = store_open(path, 2 * MIB, &why, err, sizeof(err));
+	ok(s != NULL && why != NULL, "another size: made anew");
+	is_int(get(old, "/kept", &c), 3000, "  the old mapping still has its "
+	    "object");
+	ok(c == 'k', "  with its bytes");
+	store_close(s);
+	store_close(old);
+	s = store_open("/nonexistent/dir/cache.db", MIB, NULL, err,
+	    sizeof(err));
+	ok(s == NULL, "a missing file is not made without a reason: %s", err);
 }
 
 int
@@ -229,6 +331,9 @@ main(void)
 	test_check();
 	test_resize();
 	test_lapped();
+	test_purge();
+	test_reopen_checks();
+	test_remake_keeps_old();
 	(void)unlink(path);
 	(void)rmdir(dir);
 	return done();
