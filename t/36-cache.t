@@ -64,6 +64,7 @@ error_log = "%%TESTDIR%%/error.log";
 cache = { path = "%%TESTDIR%%/cache.db"; size = "64M"; lock_timeout = "5s";
     buffers = "64M"; purge_allow = [ "%%ALLOW%%" ]; };
 listeners = ( { address = "127.0.0.1:%%PORT_0%%"; } );
+admin = { address = "127.0.0.1:%%PORT_3%%"; };
 upstreams = ( { name = "o"; servers = ( { address = "127.0.0.1:%%PORT_1%%"; } ); },
     { name = "d"; servers = ( { address = "127.0.0.1:%%PORT_2%%"; } ); } );
 sites = ( { hosts = [ "*" ];
@@ -79,7 +80,8 @@ sites = ( { hosts = [ "*" ];
     { path = "/"; upstream = "o"; cache = true; } ); } );
 EOF
 (my $main_conf = $conf) =~ s/%%ALLOW%%/127.0.0.1/;
-$t->write_config($main_conf)->run->plan(20);
+$t->port(3);
+$t->write_config($main_conf)->run->plan(21);
 
 # --- helpers -----------------------------------------------------------
 
@@ -644,6 +646,21 @@ subtest 'PURGE' => sub {
 	is(get($v, 'Accept-Language: fr')->{body}, body('/purge/vary', 4),
 	    'PURGE: variant fr gone');
 
+	# proxyctl purge: the cache file itself, keys as the default key
+	# writes them (the test client sends Host: localhost).
+	my @ctl = map { url("/ctl/$_", h => $cc) } qw(a b);
+	get($_) for @ctl;
+	my ($rc, $out) = $t->ctl("purge 'http://LOCALHOST$ctl[0]'");
+	is($rc, 0, 'proxyctl purge URL: exit 0');
+	is($out, "purged 1\n", 'proxyctl purge URL: "purged 1" (host in any case)');
+	is(cs(get($ctl[0])), $STORED, 'proxyctl purge URL: then a miss');
+	like(cs(get($ctl[1])), $HIT, 'proxyctl purge URL: another URL kept');
+	($rc, $out) = $t->ctl("purge 'http://localhost/ctl/*'");
+	is($out, "purged 2\n", 'proxyctl purge PREFIX*: both');
+	($rc, $out) = $t->ctl('purge /ctl/a');
+	isnt($rc, 0, 'proxyctl purge without a URL: refused');
+	like($out, qr/purge wants a URL/, '... saying what it wants');
+
 	# Another instance whose purge_allow leaves 127.0.0.1 out.
 	my $t2 = Test::Portico->new;
 	(my $c2 = $conf) =~ s/%%ALLOW%%/10.0.0.0\/8/;
@@ -679,4 +696,25 @@ subtest 'collapsed misses' => sub {
 	    'min-fresh=120 waiting: the first from the origin');
 	unlike(cs($r2), qr/^portico; hit/, 'min-fresh=120: not given one fresh for 60 s');
 	is(n('/collapse/mf'), 2, 'min-fresh=120: to the origin itself');
+};
+
+# What the cache did, as /metrics, /status and proxyctl status tell it
+# (the checker counts the file once a second).
+subtest 'figures' => sub {
+	sleep 2;
+	my $m = $t->http('GET', '/metrics', port => $t->port(3));
+	is($m->{status}, 200, '/metrics: 200');
+	my %v = $m->{body} =~ /^portico_cache_(\w+) (\d+)$/mg;
+	cmp_ok($v{$_} // 0, '>', 0, "portico_cache_$_ > 0")
+	    for qw(objects bytes size_bytes hits_total misses_total
+	    stored_total stale_total revalidated_total collapsed_total
+	    purged_total);
+	is($v{size_bytes}, 64 * 1024 * 1024, 'size_bytes: cache.size');
+	cmp_ok($v{bytes}, '<=', $v{size_bytes}, 'bytes within the size');
+	my $s = $t->http('GET', '/status', port => $t->port(3));
+	like($s->{body}, qr/"cache":\{"objects":$v{objects},/,
+	    '/status: the same objects');
+	my ($rc, $out) = $t->ctl('status');
+	like($out, qr/^cache: \d+ objects, \d+ bytes of 67108864, evictions \d+$/m,
+	    'proxyctl status: the cache line');
 };
