@@ -25,6 +25,7 @@
 #include "listen.h"
 #include "log.h"
 #include "proc.h"
+#include "health.h"
 #include "store.h"
 #include "tickets.h"
 #include "role.h"
@@ -242,94 +243,6 @@ child_ended(struct master *m, struct child *c, int status)
 	c->restarts++;
 }
 
-static int
-find_slot(const struct shm *shm, uint64_t key)
-{
-	int k;
-
-	for (k = 0; k < SHM_MAX_SERVERS; k++)
-		if (shm->servers[k].refs > 0 && shm->servers[k].key == key)
-			return k;
-	return -1;
-}
-
-/*
- * Give every server of cf its health-table slot: the slot of the same
- * upstream name and address if a live generation has one (its state
- * carries over), else a free one.  -1 when the table is too small.
- */
-static int
-assign_slots(struct master *m, struct config *cf, FILE *errfp)
-{
-	struct shm	*shm = m->shm;
-	unsigned	 u, i, nfree = 0, need = 0;
-	int		 k, next = 0;
-
-	for (k = 0; k < SHM_MAX_SERVERS; k++)
-		if (shm->servers[k].refs == 0)
-			nfree++;
-	for (u = 0; u < cf->nupstreams; u++)
-		for (i = 0; i < cf->upstreams[u].nservers; i++)
-			if (find_slot(shm, shm_server_key(cf->upstreams[u].name,
-			    cf->upstreams[u].servers[i].address)) == -1)
-				need++;
-	if (need > nfree) {
-		fprintf(errfp, "%s: the health table has %u free slots of %d "
-		    "and this configuration needs %u more\n", cf->file, nfree,
-		    SHM_MAX_SERVERS, need);
-		return -1;
-	}
-	shm_begin(shm);
-	for (u = 0; u < cf->nupstreams; u++) {
-		struct config_upstream *up = &cf->upstreams[u];
-
-		for (i = 0; i < up->nservers; i++) {
-			struct config_server	*s = &up->servers[i];
-			uint64_t		 key;
-			struct shm_server	*hs;
-
-			key = shm_server_key(up->name, s->address);
-			if ((k = find_slot(shm, key)) == -1) {
-				while (shm->servers[next].refs != 0)
-					next++;
-				k = next;
-				hs = &shm->servers[k];
-				memset(hs, 0, sizeof(*hs));
-				hs->key = key;
-				hs->since = shm_now();
-				snprintf(hs->upstream, sizeof(hs->upstream), "%s",
-				    up->name);
-				snprintf(hs->address, sizeof(hs->address), "%s",
-				    s->address);
-				snprintf(hs->result, sizeof(hs->result), "%s",
-				    up->health.enabled ? "not checked yet" :
-				    "no health check");
-			}
-			s->slot = (unsigned)k;
-			shm->servers[k].refs++;
-		}
-	}
-	shm_end(shm);
-	return 0;
-}
-
-static void
-release_slots(struct master *m, const struct config *cf)
-{
-	unsigned u, i;
-
-	shm_begin(m->shm);
-	for (u = 0; u < cf->nupstreams; u++)
-		for (i = 0; i < cf->upstreams[u].nservers; i++) {
-			struct shm_server *hs =
-			    &m->shm->servers[cf->upstreams[u].servers[i].slot];
-
-			if (--hs->refs == 0)
-				memset(hs, 0, sizeof(*hs));
-		}
-	shm_end(m->shm);
-}
-
 /* Whether cf needs a checker: some upstream has health checks. */
 static bool
 needs_checker(const struct config *cf)
@@ -414,7 +327,7 @@ gen_new(struct master *m, struct config *cf, int *fds, FILE *errfp)
 	}
 	if (cache_open(m, cf, &store, errfp) == -1)
 		return NULL;
-	if (assign_slots(m, cf, errfp) == -1) {
+	if (health_assign(m->shm, cf, errfp) == -1) {
 		cache_close(m, store);
 		return NULL;
 	}
@@ -422,7 +335,7 @@ gen_new(struct master *m, struct config *cf, int *fds, FILE *errfp)
 	    (g->children = calloc(n, sizeof(*g->children))) == NULL) {
 		fprintf(errfp, "%s: out of memory\n", cf->file);
 		free(g);
-		release_slots(m, cf);
+		health_release(m->shm, cf);
 		cache_close(m, store);
 		return NULL;
 	}
@@ -482,7 +395,7 @@ gen_free(struct master *m, struct gen *g)
 	for (i = 0; i < g->nchildren; i++)
 		memset(g->children[i].slot, 0, sizeof(*g->children[i].slot));
 	shm_end(m->shm);
-	release_slots(m, g->cf);
+	health_release(m->shm, g->cf);
 	cache_close(m, g->store);
 	log_info("generation %u has left", g->id);
 	config_free(g->cf);
