@@ -103,18 +103,16 @@ cache_key(struct exchange *x, const char *host, size_t host_len,
 	const struct http1_header	*h;
 	const char			*q, *v;
 	size_t				 i, vlen;
-	char				 c;
 	int				 rc_ = 0;
 
 	cx->key_len = 0;
 	if (rc->key_mask & CACHE_KEY_SCHEME)
 		rc_ |= x->w->cf->listeners[x->c->listener].tls != NULL ?
 		    key_put(cx, "https://", 8) : key_put(cx, "http://", 7);
-	if (rc->key_mask & CACHE_KEY_HOST)
-		for (i = 0; i < host_len; i++) {
-			c = (char)tolower((unsigned char)host[i]);
-			rc_ |= key_put(cx, &c, 1);
-		}
+	if ((rc->key_mask & CACHE_KEY_HOST) &&
+	    (rc_ |= key_put(cx, host, host_len)) == 0)
+		for (i = cx->key_len - host_len; i < cx->key_len; i++)
+			cx->key[i] = (char)tolower((unsigned char)cx->key[i]);
 	q = memchr(path, '?', path_len);
 	if (rc->key_mask & CACHE_KEY_PATH)
 		rc_ |= key_put(cx, path, q != NULL ? (size_t)(q - path) :
