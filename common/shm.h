@@ -58,10 +58,21 @@ struct shm_cache_counts {
 	uint64_t	 purged;	/* objects removed by PURGE */
 };
 
-/* A claim on a cache miss: who fetches it, until when. */
+/*
+ * A claim on a cache miss: who fetches it, until when, and the response
+ * as it is being stored (its room in the cache file, and how much of its
+ * body is there), so that the requests that wait can send it as it
+ * comes.
+ */
 struct shm_cache_lock {
 	uint64_t	 hash;		/* 0: free */
 	int64_t		 until;		/* ms (epoch): the claim lapses */
+	uint64_t	 loc;		/* the reservation's loc + 1; 0: none */
+	uint64_t	 got;		/* body bytes written so far */
+	uint64_t	 body_len;
+	uint32_t	 key_len, meta_len;
+	int32_t		 pid;		/* the holder, while it lives */
+	uint32_t	 pad;
 };
 
 #define SHM_CACHE_LOCKS	4096

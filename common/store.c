@@ -416,6 +416,25 @@ store_reserved(const struct store *s, const struct store_put *p)
 	return intact(s, p->head.loc);
 }
 
+/* store_peek(): see store.h. */
+int
+store_peek(const struct store *s, uint64_t loc, uint32_t key_len,
+    uint32_t meta_len, uint64_t body_len, struct store_ref *r)
+{
+	uint64_t size = sizeof(struct store_obj) + (uint64_t)key_len +
+	    meta_len + body_len;
+
+	if (size > store_max(s) || loc % s->data_size + size > s->data_size ||
+	    !intact(s, loc))
+		return -1;
+	r->obj = obj_at(s, loc);
+	r->loc = loc;
+	r->key = (const char *)(r->obj + 1);
+	r->meta = r->key + key_len;
+	r->body = r->meta + meta_len;
+	return 0;
+}
+
 /* store_still(): see store.h. */
 bool
 store_still(const struct store *s, const struct store_ref *r)

@@ -98,6 +98,15 @@ int	store_commit(struct store *s, struct store_put *p);
    come round to it): a writer asks before each write into it. */
 bool	store_reserved(const struct store *s, const struct store_put *p);
 
+/*
+ * store_peek(): a reference to the object being written at loc (not yet
+ * published; its header is not there yet) with these lengths, for
+ * reading what its writer has written so far; -1 when the ring went past
+ * it or the lengths do not fit.
+ */
+int	store_peek(const struct store *s, uint64_t loc, uint32_t key_len,
+	    uint32_t meta_len, uint64_t body_len, struct store_ref *r);
+
 /* store_get(): the object of key, or -1. */
 int	store_get(struct store *s, uint64_t hash, const void *key,
 	    size_t key_len, struct store_ref *r);

@@ -696,6 +696,44 @@ subtest 'collapsed misses' => sub {
 	    'min-fresh=120 waiting: the first from the origin');
 	unlike(cs($r2), qr/^portico; hit/, 'min-fresh=120: not given one fresh for 60 s');
 	is(n('/collapse/mf'), 2, 'min-fresh=120: to the origin itself');
+
+	# A waiting request is sent the response as it comes: its head
+	# arrives while the origin still holds the body back (1.5 s).
+	my $big = 300000;
+	my $abc = substr('abcdefghijklmnopqrstuvwxyz' x ($big / 26 + 1), 0, $big);
+	$u = url('/collapse/stream', h => 'Cache-Control:max-age=60', n => $big,
+	    bodydelay => 1500);
+	my $first = $t->connect;
+	$first->send(Test::Portico::http_request('GET', $u, close => 1));
+	select undef, undef, undef, 0.3;
+	my $second = $t->connect;
+	$second->send(Test::Portico::http_request('GET', $u, close => 1));
+	$second->read_more(0.8);
+	like($second->{buf}, qr/^HTTP\/1\.1 200 .*\r\nCache-Status: portico; hit; ttl=\d+; collapsed\r\n/s,
+	    'a waiting request: the head comes before the body reached portico');
+	$r2 = $second->read_response(timeout => 10) // {};
+	is(length($r2->{body} // ''), $big, '... then the whole body');
+	ok(($r2->{body} // '') eq $abc, '... the right bytes');
+	is(($first->read_response(timeout => 10) // {})->{body}, $abc,
+	    '... as the first request got');
+	is(n('/collapse/stream'), 1, '... the origin asked once');
+
+	# The first client goes away before the body: the response is read
+	# and stored all the same, and the waiting one gets all of it.
+	$u = url('/collapse/gone', h => 'Cache-Control:max-age=60', n => $big,
+	    bodydelay => 1200);
+	$first = $t->connect;
+	$first->send(Test::Portico::http_request('GET', $u, close => 1));
+	select undef, undef, undef, 0.3;
+	$second = $t->connect;
+	$second->send(Test::Portico::http_request('GET', $u, close => 1));
+	select undef, undef, undef, 0.2;
+	$first->close;
+	$r2 = $second->read_response(timeout => 10) // {};
+	ok(($r2->{body} // '') eq $abc, 'the first client gone: the waiting one '
+	    . 'still gets the whole body');
+	like(cs(get($u)), $HIT, '... and the response was stored');
+	is(n('/collapse/gone'), 1, '... from one request to the origin');
 };
 
 # What the cache did, as /metrics, /status and proxyctl status tell it

@@ -13,7 +13,10 @@
  * its variants at once.
  */
 #include <ctype.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <strings.h>
 
 #include "cache.h"
@@ -24,7 +27,9 @@
 #include "proxy.h"
 #include "store.h"
 
-#define POLL_MS		5	/* how often a collapsed miss looks again */
+
+static bool	fit(const struct exchange *x, const struct cache_x *cx,
+		    int64_t *left, bool *stale_ok);
 
 static struct cache_x *
 cx_new(struct exchange *x)
@@ -248,16 +253,16 @@ cache_variant_key(struct exchange *x, struct cache_x *cx, const char *names,
 	return rc;
 }
 
-/* The stored meta of r, copied out (aligned) and checked. */
+/* The stored meta (meta_len bytes at p), copied out (aligned) and
+   checked. */
 static bool
-read_meta(const struct store_ref *r, struct cache_meta *m)
+read_meta(const char *p, uint64_t meta_len, struct cache_meta *m)
 {
-	if (r->obj->meta_len < sizeof(*m))
+	if (meta_len < sizeof(*m))
 		return false;
-	memcpy(m, r->meta, sizeof(*m));
+	memcpy(m, p, sizeof(*m));
 	return m->version == CACHE_META_VERSION &&
-	    sizeof(*m) + (uint64_t)m->fields_len + m->vary_len <=
-	    r->obj->meta_len;
+	    sizeof(*m) + (uint64_t)m->fields_len + m->vary_len <= meta_len;
 }
 
 /*
@@ -273,7 +278,7 @@ lookup(struct exchange *x, struct cache_x *cx)
 	cx->have = false;
 	cx->marker = 0;
 	if (store_get(s, cx->hash, cx->key, cx->pkey_len, &r) == -1 ||
-	    !read_meta(&r, &cx->meta)) {
+	    !read_meta(r.meta, r.obj->meta_len, &cx->meta)) {
 		cx->fwd = FWD_URI_MISS;
 		return;
 	}
@@ -283,13 +288,14 @@ lookup(struct exchange *x, struct cache_x *cx)
 		    cx->meta.fields_len, cx->meta.vary_len) == -1 ||
 		    !store_still(s, &r) ||
 		    store_get(s, cx->vhash, cx->key, cx->key_len, &r) == -1 ||
-		    !read_meta(&r, &cx->meta) ||
+		    !read_meta(r.meta, r.obj->meta_len, &cx->meta) ||
 		    cx->meta.marker != cx->marker) {
 			cx->fwd = FWD_VARY_MISS;
 			return;
 		}
 	}
 	cx->ref = r;
+	cx->body_len = r.obj->body_len;
 	cx->have = true;
 }
 
@@ -321,6 +327,8 @@ lock_claim(struct exchange *x, struct cache_x *cx)
 	if (!__atomic_compare_exchange_n(&l->hash, &h, cx->hash, false,
 	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return h != cx->hash;
+	__atomic_store_n(&l->loc, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&l->pid, (int32_t)getpid(), __ATOMIC_RELAXED);
 	__atomic_store_n(&l->until, now + (int64_t)x->w->cf->cache.
 	    lock_timeout_ms, __ATOMIC_RELEASE);
 	cx->lock = (int)i;
@@ -338,21 +346,133 @@ cache_unlock(struct exchange *x, struct cache_x *cx)
 		return;
 	l = &x->w->shm->cache_locks[cx->lock];
 	h = cx->hash;
+	if (__atomic_load_n(&l->hash, __ATOMIC_ACQUIRE) == h)
+		__atomic_store_n(&l->loc, 0, __ATOMIC_RELEASE);
 	(void)__atomic_compare_exchange_n(&l->hash, &h, 0, false,
 	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 	cx->lock = -1;
 }
 
-/* Whether another worker still holds the miss of cx->hash. */
+/* Whether another worker still holds the miss of cx->hash: a worker
+   killed while it held it holds nothing (its claim would otherwise last
+   until lock_timeout). */
 static bool
 lock_held(const struct exchange *x, const struct cache_x *cx)
 {
 	const struct shm_cache_lock *l =
 	    &x->w->shm->cache_locks[cx->hash % SHM_CACHE_LOCKS];
+	pid_t pid;
 
-	return __atomic_load_n(&l->hash, __ATOMIC_ACQUIRE) == cx->hash &&
-	    __atomic_load_n(&l->until, __ATOMIC_ACQUIRE) >= shm_now();
+	if (__atomic_load_n(&l->hash, __ATOMIC_ACQUIRE) != cx->hash ||
+	    __atomic_load_n(&l->until, __ATOMIC_ACQUIRE) < shm_now())
+		return false;
+	pid = __atomic_load_n(&l->pid, __ATOMIC_RELAXED);
+	return pid <= 0 || kill(pid, 0) == 0 || errno != ESRCH;
 }
+
+/* cache_lock_share(): see cachefill.h.  The lengths first, the loc
+   last: a reader that sees the loc sees the rest. */
+void
+cache_lock_share(struct exchange *x, struct cache_x *cx)
+{
+	struct shm_cache_lock *l;
+
+	if (cx->lock == -1)
+		return;
+	l = &x->w->shm->cache_locks[cx->lock];
+	if (__atomic_load_n(&l->hash, __ATOMIC_ACQUIRE) != cx->hash)
+		return;
+	__atomic_store_n(&l->key_len, (uint32_t)cx->key_len, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->meta_len, cx->put.head.meta_len, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->body_len, cx->put.head.body_len,
+	    __ATOMIC_RELAXED);
+	__atomic_store_n(&l->got, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->loc, cx->put.head.loc + 1, __ATOMIC_RELEASE);
+}
+
+/* cache_lock_progress(): see cachefill.h.  A writer that makes progress
+   keeps its claim: only one that stalls for lock_timeout loses it. */
+void
+cache_lock_progress(struct exchange *x, struct cache_x *cx)
+{
+	struct shm_cache_lock *l;
+
+	if (cx->lock == -1)
+		return;
+	l = &x->w->shm->cache_locks[cx->lock];
+	__atomic_store_n(&l->until, shm_now() +
+	    (int64_t)x->w->cf->cache.lock_timeout_ms, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->got, cx->got, __ATOMIC_RELEASE);
+}
+
+/*
+ * A request that waits: start sending the response that the claim's
+ * holder is storing (no Vary, Content-Length), if it is for this key and
+ * fits this request.  0 when it does.
+ */
+static int
+stream_from_lock(struct exchange *x, struct cache_x *cx)
+{
+	const struct shm_cache_lock *l =
+	    &x->w->shm->cache_locks[cx->hash % SHM_CACHE_LOCKS];
+	struct store_ref	 r;
+	uint64_t		 loc, body_len;
+	uint32_t		 key_len, meta_len;
+	int64_t			 left;
+	bool			 stale_ok;
+
+	if ((loc = __atomic_load_n(&l->loc, __ATOMIC_ACQUIRE)) == 0 ||
+	    __atomic_load_n(&l->hash, __ATOMIC_ACQUIRE) != cx->hash)
+		return -1;
+	key_len = __atomic_load_n(&l->key_len, __ATOMIC_RELAXED);
+	meta_len = __atomic_load_n(&l->meta_len, __ATOMIC_RELAXED);
+	body_len = __atomic_load_n(&l->body_len, __ATOMIC_RELAXED);
+	if (key_len != cx->pkey_len || store_peek(x->w->store, loc - 1,
+	    key_len, meta_len, body_len, &r) == -1 ||
+	    memcmp(r.key, cx->key, key_len) != 0 ||
+	    !read_meta(r.meta, meta_len, &cx->meta) ||
+	    (cx->meta.flags & META_MARKER) ||
+	    __atomic_load_n(&l->loc, __ATOMIC_ACQUIRE) != loc ||
+	    !store_still(x->w->store, &r))
+		return -1;
+	cx->ref = r;
+	cx->body_len = body_len;
+	if (!fit(x, cx, &left, &stale_ok))
+		return -1;
+	cx->have = true;
+	cx->streaming = 1;
+	cx->stream_lock = (int)(cx->hash % SHM_CACHE_LOCKS);
+	return 0;
+}
+
+/* cache_stream_avail(): see cachefill.h.  While the claim is the
+   writer's, what it has written; once it is released, all of it if the
+   object was published where it was written. */
+int
+cache_stream_avail(struct exchange *x, struct cache_x *cx, uint64_t *avail)
+{
+	const struct shm_cache_lock *l =
+	    &x->w->shm->cache_locks[cx->stream_lock];
+	struct store_ref r;
+	uint64_t	 got;
+
+	if (__atomic_load_n(&l->hash, __ATOMIC_ACQUIRE) == cx->hash &&
+	    __atomic_load_n(&l->loc, __ATOMIC_ACQUIRE) == cx->ref.loc + 1) {
+		got = __atomic_load_n(&l->got, __ATOMIC_ACQUIRE);
+		if (!lock_held(x, cx) || !store_still(x->w->store, &cx->ref))
+			return -1;
+		*avail = got;
+		return 0;
+	}
+	if (store_get(x->w->store, cx->hash, cx->key, cx->pkey_len, &r) == 0 &&
+	    r.loc == cx->ref.loc) {
+		cx->streaming = 0;
+		*avail = cx->body_len;
+		return 0;
+	}
+	return -1;
+}
+
 
 static void
 poll_timer(struct ev_timer *t)
@@ -362,6 +482,14 @@ poll_timer(struct ev_timer *t)
 
 	if (c->x != NULL)
 		cache_run(c->x);
+}
+
+/* cache_wait(): see cachefill.h. */
+void
+cache_wait(struct exchange *x)
+{
+	ev_timer_start(x->w->loop, &x->w->tq_cache_poll, &x->c->timer,
+	    poll_timer);
 }
 
 /* ------------------------------------------------- the way through -- */
@@ -446,8 +574,7 @@ decide(struct exchange *x, struct cache_x *cx)
 		    x->w->cf->cache.lock_timeout_ms;
 		cx->collapsed = 1;
 		x->state = X_CACHE_WAIT;
-		ev_timer_start(x->w->loop, &x->w->tq_cache_poll, &x->c->timer,
-		    poll_timer);
+		cache_wait(x);
 		return -1;
 	}
 	return 0;
@@ -539,14 +666,14 @@ cache_run(struct exchange *x)
 	}
 	/* X_CACHE_WAIT: is it there now, or is the other fetch over? */
 	lookup(x, cx);
-	if (cx->have && fit(x, cx, &left, &stale_ok)) {
+	if ((cx->have && fit(x, cx, &left, &stale_ok)) ||
+	    (lock_held(x, cx) && stream_from_lock(x, cx) == 0)) {
 		shm_add(&x->w->self->cache.collapsed, 1);
 		cache_serve(x);
 		return;
 	}
 	if (lock_held(x, cx) && ev_now(x->w->loop) < cx->wait_until) {
-		ev_timer_start(x->w->loop, &x->w->tq_cache_poll, &x->c->timer,
-		    poll_timer);
+		cache_wait(x);
 		return;
 	}
 	/* Not stored, or too long: to the origin ourselves, without a

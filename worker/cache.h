@@ -55,6 +55,9 @@ void	cache_complete(struct exchange *x);
    never published). */
 void	cache_end(struct exchange *x);
 
+/* cache_storing(): whether x's response is being stored. */
+bool	cache_storing(const struct exchange *x);
+
 /* cache_run(): progress of X_CACHE and X_CACHE_WAIT after an event. */
 void	cache_run(struct exchange *x);
 

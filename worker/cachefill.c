@@ -347,6 +347,8 @@ begin_store(struct exchange *x, struct cache_x *cx, const struct cc *cc,
 		memcpy(cx->put.meta, t.p, t.len);
 		cx->writing = WRITE_DIRECT;
 		cx->got = 0;
+		if (names.len == 0)
+			cache_lock_share(x, cx);
 	} else {
 		cx->meta_buf = t.p;
 		cx->meta_len = t.len;
@@ -457,7 +459,7 @@ freshen(struct exchange *x, struct cache_x *cx)
 		build_meta(x, cx, head.p, &m, &cc, surrogate ? &sc : NULL,
 		    cx->meta.marker, &t);
 		if (t.ok && !(cc.flags & CC_NO_STORE) && put_object(x, cx, t.p,
-		    t.len, cx->ref.body, cx->ref.obj->body_len, &cx->ref,
+		    t.len, cx->ref.body, cx->body_len, &cx->ref,
 		    &r) == 0) {
 			cx->ref = r;
 			memcpy(&cx->meta, r.meta, sizeof(cx->meta));
@@ -607,6 +609,13 @@ abandon(struct exchange *x, struct cache_x *cx)
 	cache_unlock(x, cx);
 }
 
+/* cache_storing(): see cache.h. */
+bool
+cache_storing(const struct exchange *x)
+{
+	return x->cx != NULL && x->cx->writing != WRITE_NONE;
+}
+
 /* cache_body(): see cache.h. */
 void
 cache_body(struct exchange *x, const char *p, size_t n)
@@ -628,6 +637,7 @@ cache_body(struct exchange *x, const char *p, size_t n)
 		}
 		memcpy(cx->put.body + cx->got, p, n);
 		cx->got += n;
+		cache_lock_progress(x, cx);
 		return;
 	}
 	if (cx->heap_len + n > cx->heap_cap) {

@@ -177,7 +177,7 @@ cache_serve(struct exchange *x)
 	const char		*fields = cx->ref.meta + sizeof(*m);
 	struct fwd_cached	 fc;
 	char			 status[128];
-	uint64_t		 first = 0, len = cx->ref.obj->body_len;
+	uint64_t		 first = 0, len = cx->body_len;
 	int			 r;
 
 	cx->age = cache_age(x, m);
@@ -195,7 +195,7 @@ cache_serve(struct exchange *x)
 	    m->fields_len, len, &first, &len)) != 0) {
 		fc.status = r == -1 ? 416 : 206;
 		fc.first = first;
-		fc.total = cx->ref.obj->body_len;
+		fc.total = cx->body_len;
 	}
 	fc.length = fc.status == 416 ? 0 : len;
 	if (x->out == NULL && (x->out = buf_get(&x->w->bufs)) == NULL) {
@@ -227,17 +227,36 @@ cache_write(struct exchange *x)
 {
 	struct cache_x	*cx = x->cx;
 	struct iovec	 iov[2];
-	uint64_t	 n64;
+	uint64_t	 n64, limit, avail;
 	ssize_t		 n;
 
 	for (;;) {
+		/* Another's response still being stored: as far as it is. */
+		limit = cx->end;
+		if (cx->streaming) {
+			if (cache_stream_avail(x, cx, &avail) == -1) {
+				log_warnx("%s: the response it waited for was "
+				    "not stored whole; connection closed",
+				    client_log_prefix(x->c));
+				x->keepalive = 0;
+				x->c->eof = 1;
+				client_done(x);
+				return;
+			}
+			limit = avail < limit ? avail : limit;
+		}
 		iov[0].iov_base = buf_head(x->out);
 		iov[0].iov_len = buf_len(x->out);
-		n64 = cx->end - cx->off;
+		n64 = limit > cx->off ? limit - cx->off : 0;
 		iov[1].iov_base = (void *)(cx->ref.body + cx->off);
 		iov[1].iov_len = n64 > WRITE_MAX ? WRITE_MAX : (size_t)n64;
-		if (iov[0].iov_len + iov[1].iov_len == 0)
+		if (iov[0].iov_len + iov[1].iov_len == 0) {
+			if (cx->off < cx->end) {
+				cache_wait(x);	/* for the writer */
+				return;
+			}
 			break;
+		}
 		n = client_writev(x->c, iov, 2);
 		if (!store_still(x->w->store, &cx->ref)) {
 			log_warnx("%s: cache object overwritten while it was "

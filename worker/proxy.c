@@ -672,6 +672,16 @@ relay(struct exchange *x)
 				client_timer(x->c, &x->w->tq_send);
 				return PT_AGAIN;
 			}
+			if (n == -1 && x->cx != NULL && cache_storing(x)) {
+				/* The client is gone, but a response being
+				   stored is read to its end all the same, for
+				   the requests that wait for it: what would
+				   go to the client goes nowhere. */
+				x->keepalive = 0;
+				x->c->eof = 1;
+				x->c->internal = 1;
+				continue;
+			}
 			if (n == -1) {
 				x->keepalive = 0;
 				x->c->eof = 1;
