@@ -451,17 +451,38 @@ fwd_hop_by_hop(const char *base, const struct http1_msg *m,
 	    hop_by_hop(base, m, h, false);
 }
 
+/* "HTTP/1.1 200 OK\r\n" for a response of our own or from the cache. */
+static void
+put_status_line(struct out *o, unsigned status)
+{
+	PUT_LIT(o, "HTTP/1.1 ");
+	put_uint(o, status);
+	PUT_LIT(o, " ");
+	put_str(o, status_reason((int)status));
+	PUT_LIT(o, "\r\n");
+}
+
+/* The end of a head of our own or from the cache: HSTS, Connection, the
+   empty line; then the head is b's, or -1 if it did not fit. */
+static int
+end_own_head(struct out *o, struct exchange *x, struct buf *b)
+{
+	put_hsts(o, x, NULL, NULL);
+	put_client_connection(o, x);
+	PUT_LIT(o, "\r\n");
+	if (!o->ok)
+		return -1;
+	b->end = (uint32_t)(o->p - b->data);
+	return 0;
+}
+
 /* fwd_cached_head(): see fwd.h. */
 int
 fwd_cached_head(struct exchange *x, struct buf *b, const struct fwd_cached *c)
 {
 	struct out o = { buf_tail(b), b->data + b->size, true };
 
-	PUT_LIT(&o, "HTTP/1.1 ");
-	put_uint(&o, c->status);
-	PUT_LIT(&o, " ");
-	put_str(&o, status_reason((int)c->status));
-	PUT_LIT(&o, "\r\n");
+	put_status_line(&o, c->status);
 	put(&o, c->fields, c->fields_len);
 	PUT_LIT(&o, "Age: ");
 	put_uint(&o, c->age > 0 ? (uint64_t)c->age : 0);
@@ -488,13 +509,7 @@ fwd_cached_head(struct exchange *x, struct buf *b, const struct fwd_cached *c)
 	PUT_LIT(&o, "Cache-Status: ");
 	put_str(&o, c->cache_status);
 	PUT_LIT(&o, "\r\n");
-	put_hsts(&o, x, NULL, NULL);
-	put_client_connection(&o, x);
-	PUT_LIT(&o, "\r\n");
-	if (!o.ok)
-		return -1;
-	b->end = (uint32_t)(o.p - b->data);
-	return 0;
+	return end_own_head(&o, x, b);
 }
 
 /* The Date header value, formatted once a second (RFC 9110 5.6.7). */
@@ -521,11 +536,8 @@ fwd_local_head(struct exchange *x, struct buf *b, unsigned status,
 {
 	struct out o = { buf_tail(b), b->data + b->size, true };
 
-	PUT_LIT(&o, "HTTP/1.1 ");
-	put_uint(&o, status);
-	PUT_LIT(&o, " ");
-	put_str(&o, status_reason((int)status));
-	PUT_LIT(&o, "\r\nServer: portico\r\nDate: ");
+	put_status_line(&o, status);
+	PUT_LIT(&o, "Server: portico\r\nDate: ");
 	put_str(&o, http_date(x->w));
 	PUT_LIT(&o, "\r\nContent-Type: ");
 	put_str(&o, content_type);
@@ -542,11 +554,5 @@ fwd_local_head(struct exchange *x, struct buf *b, unsigned status,
 		put_uint(&o, x->retry_after);
 		PUT_LIT(&o, "\r\n");
 	}
-	put_hsts(&o, x, NULL, NULL);
-	put_client_connection(&o, x);
-	PUT_LIT(&o, "\r\n");
-	if (!o.ok)
-		return -1;
-	b->end = (uint32_t)(o.p - b->data);
-	return 0;
+	return end_own_head(&o, x, b);
 }
