@@ -284,6 +284,7 @@ sane(const struct store *s, const struct store_obj *o, uint64_t loc)
 	return o->magic == OBJ_MAGIC && o->loc == loc &&
 	    o->size <= store_max(s) &&
 	    loc % s->data_size + o->size <= s->data_size &&
+	    o->body_len <= o->size &&
 	    sizeof(*o) + (uint64_t)o->key_len + o->meta_len + o->body_len <=
 	    o->size;
 }

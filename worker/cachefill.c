@@ -153,7 +153,8 @@ build_meta(struct exchange *x, struct cache_x *cx, const char *base,
 		    date : now, rc);
 	meta.swr = cc->swr;
 	meta.sie = cc->sie;
-	if (cc->flags & CC_MUST_REVALIDATE || cc->s_maxage != -1)
+	if (cc->flags & (CC_MUST_REVALIDATE | CC_PROXY_REVALIDATE) ||
+	    cc->s_maxage != -1)
 		meta.flags |= META_MUST_REVALIDATE;
 	if (cc->flags & CC_NO_CACHE)
 		meta.flags |= META_NO_CACHE;
@@ -583,7 +584,9 @@ cache_on_error(struct exchange *x, unsigned status)
 {
 	struct cache_x *cx = x->cx;
 
-	if (cx == NULL || x->resp_started || status < 500 || x->c->internal)
+	/* Not when the failure was the cache's own answer (X_CACHE). */
+	if (cx == NULL || x->resp_started || status < 500 ||
+	    x->c->internal || x->state == X_CACHE)
 		return -1;
 	/* Unreachable: stale-if-error, or without it a short while
 	   (stale_on_error), unless the response forbids (RFC 9111 4.2.4). */

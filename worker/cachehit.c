@@ -277,6 +277,8 @@ cache_write(struct exchange *x)
 			return;
 		}
 		x->resp_started = 1;
+		/* send_timeout runs between two writes, not over all */
+		ev_timer_stop(&x->c->timer);
 		if ((size_t)n >= buf_len(x->out)) {
 			n -= (ssize_t)buf_len(x->out);
 			buf_reset(x->out);

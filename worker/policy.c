@@ -58,7 +58,7 @@ directive(struct cc *cc, const char *name, size_t nlen, const char *value,
 		{ "no-store", CC_NO_STORE }, { "no-cache", CC_NO_CACHE },
 		{ "private", CC_PRIVATE }, { "public", CC_PUBLIC },
 		{ "must-revalidate", CC_MUST_REVALIDATE },
-		{ "proxy-revalidate", CC_MUST_REVALIDATE },
+		{ "proxy-revalidate", CC_PROXY_REVALIDATE },
 		{ "immutable", CC_IMMUTABLE },
 		{ "only-if-cached", CC_ONLY_IF_CACHED },
 		{ "must-understand", CC_MUST_UNDERSTAND },
@@ -329,5 +329,6 @@ policy_lifetime(const char *base, const struct http1_msg *m,
 	    (lm = policy_date(at(base, h->value), h->value.len)) != -1 &&
 	    lm < date)
 		return (date - lm) * (int64_t)rc->heuristic / 100;
-	return rc->default_ttl_ms / 1000;
+	/* Like a heuristic: only for statuses cacheable by default. */
+	return policy_heuristic(m->status) ? rc->default_ttl_ms / 1000 : 0;
 }

@@ -21,6 +21,8 @@
 #define CC_BAD_AGE		0x0100	/* max-age or s-maxage unreadable:
 					   stale, RFC 9111 4.2.1 */
 #define CC_MUST_UNDERSTAND	0x0200
+#define CC_PROXY_REVALIDATE	0x0400	/* not a reason to store with
+					   Authorization (RFC 9111 3.5) */
 
 struct cc {
 	unsigned	 flags;
