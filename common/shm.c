@@ -145,6 +145,26 @@ shm_snapshot(const struct shm *s, struct shm *copy)
 	return -1;
 }
 
+/* shm_cache_release(): see shm.h.  A dead holder writes nothing more:
+   its claim cannot change under us but by this. */
+void
+shm_cache_release(struct shm *s, pid_t pid)
+{
+	struct shm_cache_lock	*l;
+	uint64_t		 c;
+	unsigned		 i;
+
+	for (i = 0; i < SHM_CACHE_LOCKS; i++) {
+		l = &s->cache_locks[i];
+		c = __atomic_load_n(&l->claim, __ATOMIC_ACQUIRE);
+		if (c == 0 || SHM_CLAIM_PID(c) != pid)
+			continue;
+		__atomic_store_n(&l->loc, 0, __ATOMIC_RELEASE);
+		(void)__atomic_compare_exchange_n(&l->claim, &c, 0, false,
+		    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	}
+}
+
 /* shm_server_key(): see shm.h.  FNV-1a over "upstream\0address". */
 uint64_t
 shm_server_key(const char *upstream, const char *address)

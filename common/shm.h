@@ -24,7 +24,7 @@
 #include "pt.h"
 
 #define SHM_MAGIC	0x50544331u	/* "PTC1" */
-#define SHM_VERSION	2
+#define SHM_VERSION	3
 #define SHM_MAX_PROCS	1024	/* child slots, all generations alive */
 #define SHM_MAX_SERVERS	4096	/* health slots, all upstreams */
 #define SHM_TEXT_MAX	256
@@ -59,21 +59,34 @@ struct shm_cache_counts {
 };
 
 /*
- * A claim on a cache miss: who fetches it, until when, and the response
- * as it is being stored (its room in the cache file, and how much of its
- * body is there), so that the requests that wait can send it as it
- * comes.
+ * A claim on a cache miss: who fetches it, until when the others wait
+ * for it, and the response as it is being stored (which cache file,
+ * where in it, and how much of its body is there), so that the requests
+ * that wait can send it as it comes.
+ *
+ * The claim is one word, the holder's pid and the key's hash together,
+ * taken from 0 and given back to 0 with compare-and-swap.  Nobody takes
+ * over the claim of a live holder, so the rest of the entry has one
+ * writer at a time; the master frees the claims of a worker that died.
+ * The holder writes the lengths, then loc; a reader reads loc, the
+ * rest, then loc again, and uses what it read only when loc did not
+ * change (locs only grow, so a new response never has an old one's).
  */
 struct shm_cache_lock {
-	uint64_t	 hash;		/* 0: free */
-	int64_t		 until;		/* ms (epoch): the claim lapses */
+	uint64_t	 claim;		/* SHM_CLAIM(pid, hash); 0: free */
+	int64_t		 until;		/* ms (epoch): waiting for it lapses */
+	uint64_t	 store;		/* the holder's store_ident() */
 	uint64_t	 loc;		/* the reservation's loc + 1; 0: none */
 	uint64_t	 got;		/* body bytes written so far */
 	uint64_t	 body_len;
 	uint32_t	 key_len, meta_len;
-	int32_t		 pid;		/* the holder, while it lives */
-	uint32_t	 pad;
 };
+
+#define SHM_CLAIM(pid, hash)	((uint64_t)(uint32_t)(pid) << 32 | \
+				    (uint32_t)((hash) >> 32))
+#define SHM_CLAIM_PID(c)	((pid_t)((c) >> 32))
+#define SHM_CLAIM_IS(c, hash)	((c) != 0 && (uint32_t)(c) == \
+				    (uint32_t)((hash) >> 32))
 
 #define SHM_CACHE_LOCKS	4096
 
@@ -163,6 +176,10 @@ void	shm_end(struct shm *s);
  * writes).  Returns 0, or -1 when the master never stops writing.
  */
 int	shm_snapshot(const struct shm *s, struct shm *copy);
+
+/* shm_cache_release(): free the cache claims of pid, a worker that
+   died (the master's, when it reaps one). */
+void	shm_cache_release(struct shm *s, pid_t pid);
 
 /* shm_server_key(): the key of a server slot. */
 uint64_t shm_server_key(const char *upstream, const char *address);

@@ -58,6 +58,7 @@ struct store {
 	uint64_t	 nbuckets;
 	char		*data;
 	uint64_t	 data_size;
+	uint64_t	 ident;		/* the file's device and inode */
 };
 
 #define LOAD(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
@@ -166,6 +167,8 @@ map:
 		return NULL;
 	}
 	s->map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (fstat(fd, &st) == 0)
+		s->ident = ((uint64_t)st.st_dev << 40) ^ (uint64_t)st.st_ino;
 	close(fd);
 	if (s->map == MAP_FAILED) {
 		snprintf(err, errlen, "%s: mmap: %s", path, strerror(errno));
@@ -196,6 +199,13 @@ store_close(struct store *s)
 	free(s);
 }
 
+/* store_ident(): see store.h. */
+uint64_t
+store_ident(const struct store *s)
+{
+	return s->ident;
+}
+
 /* store_max(): see store.h.  An eighth of the ring. */
 uint64_t
 store_max(const struct store *s)
@@ -209,6 +219,17 @@ intact(const struct store *s, uint64_t loc)
 {
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	return LOAD(&s->hdr->head) <= loc + s->data_size;
+}
+
+/* Whether the object reserved at loc is far from its overwrite: the log
+   can still grow by a quarter of the ring before it comes round to it.
+   Bytes are written into the file only while this holds, so that a
+   write cannot race the overwrite it checked for. */
+static bool
+far(const struct store *s, uint64_t loc)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return LOAD(&s->hdr->head) + s->data_size / 4 <= loc + s->data_size;
 }
 
 static struct store_obj *
@@ -319,7 +340,7 @@ store_commit(struct store *s, struct store_put *p)
 	struct timespec		 ts;
 	unsigned		 i;
 
-	if (!intact(s, loc))
+	if (!far(s, loc))
 		return -1;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	h->stored = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -377,7 +398,8 @@ verify(struct store *s, struct store_slot *sl, uint64_t loc)
 	if (obj_crc(o, (const unsigned char *)(o + 1)) == o->crc) {
 		if (!intact(s, loc))
 			return false;
-		STORE(&o->checked, epoch);
+		if (far(s, loc))
+			STORE(&o->checked, epoch);
 		return true;
 	}
 	if (intact(s, loc))
@@ -414,7 +436,7 @@ store_get(struct store *s, uint64_t hash, const void *key, size_t key_len,
 bool
 store_reserved(const struct store *s, const struct store_put *p)
 {
-	return intact(s, p->head.loc);
+	return far(s, p->head.loc);
 }
 
 /* store_peek(): see store.h. */
@@ -443,6 +465,13 @@ store_still(const struct store *s, const struct store_ref *r)
 	return intact(s, r->loc);
 }
 
+/* store_far(): see store.h. */
+bool
+store_far(const struct store *s, const struct store_ref *r)
+{
+	return far(s, r->loc);
+}
+
 /* store_drop(): see store.h.  The slot is emptied only if it still
    points at the object found. */
 int
@@ -466,21 +495,23 @@ store_drop(struct store *s, uint64_t hash, const void *key, size_t key_len)
 
 /* store_check(): see store.h. */
 unsigned
-store_check(struct store *s)
+store_check(struct store *s, uint64_t *next, uint64_t budget)
 {
 	const struct store_obj	*o;
-	uint64_t		 i, l, want;
+	uint64_t		 i, l, want, n = s->nbuckets * BUCKET_SLOTS;
+	uint64_t		 done = 0;
 	unsigned		 dropped = 0;
 
-	for (i = 0; i < s->nbuckets * BUCKET_SLOTS; i++) {
+	for (i = *next; i < n && done < budget; i++) {
 		if ((l = LOAD(&s->slots[i].loc)) == 0 || !intact(s, l - 1))
 			continue;
 		o = obj_at(s, l - 1);
 		if (sane(s, o, l - 1) && o->hash == LOAD(&s->slots[i].hash) &&
 		    obj_crc(o, (const unsigned char *)(o + 1)) == o->crc) {
-			if (intact(s, l - 1))
+			if (far(s, l - 1))
 				STORE(&((struct store_obj *)o)->checked,
 				    LOAD(&s->hdr->epoch));
+			done += o->size;
 			continue;
 		}
 		if (!intact(s, l - 1))
@@ -490,6 +521,7 @@ store_check(struct store *s)
 		    false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 			dropped++;
 	}
+	*next = i < n ? i : 0;
 	return dropped;
 }
 

@@ -77,6 +77,10 @@ struct store *store_open(const char *path, uint64_t size, const char **why,
 /* store_close(): unmap. */
 void	store_close(struct store *s);
 
+/* store_ident(): which file s maps (its device and inode): two
+   processes share objects only when they map the same one. */
+uint64_t store_ident(const struct store *s);
+
 /* store_max(): the largest object (all of it) the store takes. */
 uint64_t store_max(const struct store *s);
 
@@ -94,8 +98,9 @@ int	store_reserve(struct store *s, uint64_t hash, size_t key_len,
  */
 int	store_commit(struct store *s, struct store_put *p);
 
-/* store_reserved(): whether p's room is still its own (the ring has not
-   come round to it): a writer asks before each write into it. */
+/* store_reserved(): whether p's room is still its own, and far from the
+   ring's coming round to it (see store_far()): a writer asks before each
+   write into it, and gives up when it is not. */
 bool	store_reserved(const struct store *s, const struct store_put *p);
 
 /*
@@ -114,13 +119,22 @@ int	store_get(struct store *s, uint64_t hash, const void *key,
 /* store_still(): whether r's bytes are still those of its object. */
 bool	store_still(const struct store *s, const struct store_ref *r);
 
+/* store_far(): whether the log can still grow by a quarter of the ring
+   before it comes round to r's object: far enough that no write of a
+   few hundred KiB from it races its overwrite. */
+bool	store_far(const struct store *s, const struct store_ref *r);
+
 /* store_drop(): forget the object of key (purge); -1 if there is none. */
 int	store_drop(struct store *s, uint64_t hash, const void *key,
 	    size_t key_len);
 
-/* store_check(): verify every object the index points to and forget the
-   ones that fail; returns how many were dropped. */
-unsigned store_check(struct store *s);
+/*
+ * store_check(): verify the objects the index points to, from slot
+ * *next on, about budget bytes of them, and forget the ones that fail;
+ * *next becomes where the next call goes on, 0 once the last slot was
+ * seen.  Returns how many were dropped.
+ */
+unsigned store_check(struct store *s, uint64_t *next, uint64_t budget);
 
 /*
  * store_purge(): forget the objects whose key is key[len] or starts with

@@ -86,8 +86,13 @@ struct checker {
 	struct ev_tq	 tq_cache;
 	struct ev_timer	 cache_timer;
 	uint64_t	 restarts;	/* of workers, at the last check */
-	bool		 cache_checked;
+	bool		 cache_checked;	/* a pass was begun */
+	uint64_t	 check_next;	/* the pass goes on from this slot */
+	unsigned	 check_dropped;	/* in this pass so far */
 };
+
+#define CHECK_SLICE	(8 * 1024 * 1024)	/* bytes, between clock reads */
+#define CHECK_MS	100		/* of each second, at most */
 
 static void	check_start(struct ev_timer *t);
 
@@ -429,27 +434,42 @@ checker_init(struct checker *ck, const struct role_ctx *ctx)
 
 /*
  * Once a second: when the cache has not been checked yet, or a worker
- * was restarted since (it may have died in the middle of a write), check
- * every object the index points to and drop the bad ones.  The workers
- * go on meanwhile: a check is a few reads and a compare-and-swap.
+ * was restarted since (it may have died in the middle of a write), a
+ * pass checks every object the index points to and drops the bad ones,
+ * at most CHECK_MS of each second, so that health checks keep their
+ * times.  The workers go on meanwhile: a check is a few reads and a
+ * compare-and-swap, and until it has come to an object made before the
+ * file was opened, the first lookup of it checks it.
  */
 static void
 cache_tick(struct ev_timer *t)
 {
 	struct checker	*ck = (struct checker *)((char *)t -
 			    offsetof(struct checker, cache_timer));
-	uint64_t	 restarts = 0, objects, bytes, evicted;
-	unsigned	 i, dropped;
+	uint64_t	 restarts = 0, objects, bytes, evicted, start;
+	unsigned	 i;
+	bool		 more = ck->check_next != 0;
 
 	for (i = 0; i < SHM_MAX_PROCS; i++)
 		if (shm_load(&ck->shm->procs[i].role) == SHM_ROLE_WORKER)
 			restarts += shm_load(&ck->shm->procs[i].restarts);
 	if (!ck->cache_checked || restarts != ck->restarts) {
-		dropped = store_check(ck->store);
-		if (dropped > 0)
-			log_warnx("cache: %u damaged objects dropped", dropped);
 		ck->cache_checked = true;
 		ck->restarts = restarts;
+		ck->check_next = 0;
+		ck->check_dropped = 0;
+		more = true;
+	}
+	start = (uint64_t)shm_now();
+	while (more) {
+		ck->check_dropped += store_check(ck->store, &ck->check_next,
+		    CHECK_SLICE);
+		more = ck->check_next != 0;
+		if (!more && ck->check_dropped > 0)
+			log_warnx("cache: %u damaged objects dropped",
+			    ck->check_dropped);
+		if ((uint64_t)shm_now() - start >= CHECK_MS)
+			break;
 	}
 	/* For proxyctl status and /metrics. */
 	store_count(ck->store, &objects, &bytes, &evicted);

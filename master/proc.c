@@ -216,6 +216,8 @@ child_ended(struct master *m, struct child *c, int status)
 	else
 		snprintf(how, sizeof(how), "exited with status %d",
 		    WEXITSTATUS(status));
+	/* Its cache claims: those who wait for them wait no more. */
+	shm_cache_release(m->shm, c->pid);
 	c->pid = 0;
 	shm_begin(m->shm);
 	c->slot->pid = 0;

@@ -81,7 +81,7 @@ sites = ( { hosts = [ "*" ];
 EOF
 (my $main_conf = $conf) =~ s/%%ALLOW%%/127.0.0.1/;
 $t->port(3);
-$t->write_config($main_conf)->run->plan(21);
+$t->write_config($main_conf)->run->plan(23);
 
 # --- helpers -----------------------------------------------------------
 
@@ -370,6 +370,17 @@ subtest 'Vary' => sub {
 	    'spaces after commas do not make another variant');
 	is(n('/vary/lang'), 4, 'origin asked once per variant');
 
+	# More members than are sorted (32): the header as sent is the key,
+	# all of it.
+	my $many = url('/vary/many', h => 'Cache-Control:max-age=60', h => 'Vary:Accept-Language');
+	my $langs = join ', ', map { "l$_" } 1 .. 32;
+	get($many, "Accept-Language: $langs, x1");
+	$r = get($many, "Accept-Language: $langs, x2");
+	is($r->{body}, body('/vary/many', 2), '33 members, the last differs: '
+	    . 'another variant');
+	hit_ok(get($many, "Accept-Language: $langs, x1"), body('/vary/many', 1),
+	    '33 members, the same: its variant');
+
 	my $star = url('/vary/star', h => 'Cache-Control:max-age=60', h => 'Vary:*');
 	get($star) for 1 .. 2;
 	is(n('/vary/star'), 2, 'Vary: * is not stored');
@@ -414,6 +425,56 @@ subtest 'revalidation and the 304 update' => sub {
 	hit_ok($r, body('/pathkey/upd', 1), '304 update: then a hit (fresh for 60 s)');
 	is(hdr($r, 'x-version'), '2', '304 update: the hit has the new header');
 	is(n('/pathkey/upd'), 2, '304 update: origin asked twice');
+};
+
+# The stored response updated by a 304 is a response like another: one
+# that may not be stored now (private, Set-Cookie, a request with
+# Authorization) is not, the stored one is dropped, and the client gets
+# a full response, asked for again without validators.  (The key of
+# /pathkey/ leaves the query out: the query changes what the 304 says.)
+subtest 'a 304 that makes the stored response unstorable' => sub {
+	my %case = (
+	    private => [ [ h => 'Cache-Control:private, max-age=60' ], [] ],
+	    cookie => [ [ h => 'Cache-Control:max-age=60', h => 'Set-Cookie:s=2' ], [] ],
+	    auth => [ [ h => 'Cache-Control:max-age=60' ],
+		[ 'Authorization: Basic dTpw' ] ],
+	);
+	for my $c (sort keys %case) {
+		get(url("/pathkey/u304$c", h => 'Cache-Control:max-age=1',
+		    h => 'ETag:"w1"', v304 => 1));
+	}
+	sleep 2;
+	for my $c (sort keys %case) {
+		my ($q, $h) = @{$case{$c}};
+		my $p = "/pathkey/u304$c";
+		my $r = get(url($p, @$q, h => 'ETag:"w1"', v304 => 1), @$h);
+		is(logged($p, 1)->{inm}, '"w1"', "$c: revalidated");
+		is(logged($p, 2)->{inm}, '-', "$c: then asked again without "
+		    . 'validators');
+		is($r->{status}, 200, "$c: the client gets 200");
+		is($r->{body}, body($p, 3), "$c: the full response");
+		is(hdr($r, 'set-cookie'), 's=2', "$c: with its Set-Cookie")
+		    if $c eq 'cookie';
+		is(hdr($r, 'cache-control'), 'private, max-age=60',
+		    "$c: with its Cache-Control") if $c eq 'private';
+		$r = get(url($p, h => 'Cache-Control:max-age=60'));
+		is($r->{body}, body($p, 4), "$c: the stored response was dropped");
+	}
+};
+
+# Surrogate-Control says how long to keep a response, not who may see
+# it: private and Authorization count as without it.
+subtest 'Surrogate-Control and privacy' => sub {
+	my $u = url('/sc/private', h => 'Cache-Control:private',
+	    h => 'Surrogate-Control:max-age=60');
+	get($u) for 1 .. 2;
+	is(n('/sc/private'), 2, 'private with Surrogate-Control: not stored');
+	$u = url('/sc/auth', h => 'Surrogate-Control:max-age=60');
+	get($u, 'Authorization: Basic dTpw') for 1 .. 2;
+	is(n('/sc/auth'), 2, 'Authorization with Surrogate-Control: not stored');
+	$u = url('/sc/plain', h => 'Surrogate-Control:max-age=60');
+	get($u) for 1 .. 2;
+	is(n('/sc/plain'), 1, 'Surrogate-Control alone: stored');
 };
 
 # cache-origin.pl sends no Date.  A cache gives a message without one
@@ -485,6 +546,19 @@ subtest 'range requests' => sub {
 	is($r->{body}, 'uvwxyz', 'bytes=20-: to the end');
 	is(get($u, 'Range: bytes=30-40')->{status}, 416, 'bytes=30-40: 416');
 	is(n('/range/a'), 1, 'origin asked once');
+
+	# An empty body has no range: all of it (nothing), 200.
+	my $e = url('/range/empty', h => 'Cache-Control:max-age=60', n => 0);
+	get($e);
+	$r = get($e, 'Range: bytes=-5');
+	is($r->{status}, 200, 'an empty body, bytes=-5: 200');
+	is(hdr($r, 'content-length'), '0', '... Content-Length: 0');
+	# A stored 204 has no Content-Length (RFC 9110 8.6).
+	my $nc = url('/range/204', s => 204, h => 'Cache-Control:max-age=60');
+	get($nc);
+	$r = get($nc);
+	ok($r->{status} == 204 && cs($r) =~ $HIT, 'a 204 is a hit');
+	ok(!defined hdr($r, 'content-length'), '... without Content-Length');
 };
 
 subtest 'chunked origin responses' => sub {

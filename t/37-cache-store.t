@@ -549,6 +549,82 @@ subtest 'lock_timeout bounds the wait' => sub {
 };
 
 # --------------------------------------------------------------------
+subtest 'a late holder keeps its claim' => sub {
+	# The first request's body comes 2.5 s after its head; lock_timeout
+	# is 1 s.  A request that waits for it gets the head at once and
+	# the body when it comes, even though the claim lapsed meanwhile;
+	# one that comes after the lapse goes to the origin itself and
+	# takes nothing from the first.
+	my $t = instance(lock_timeout => '1s', workers => 1);
+	my $u = "/late?b=late&bodydelay=2500&$MAXAGE";
+	my $c1 = $t->connect(timeout => 10);
+	$c1->send(http_request('GET', $u, close => 1));
+	wait_until(sub { ocount($t, '/late') == 1 }, timeout => 3);
+	sleep 0.2;
+	my $c2 = $t->connect(timeout => 10);
+	$c2->send(http_request('GET', $u, close => 1));
+	sleep 1.2;
+	my $c3 = $t->connect(timeout => 10);
+	my $t3 = time;
+	$c3->send(http_request('GET', $u, close => 1));
+	wait_until(sub { ocount($t, '/late') == 2 }, timeout => 2,
+	    interval => 0.02);
+	cmp_ok(time - $t3, '<', 0.5, 'after the lapse, a request goes to the '
+	    . 'origin at once');
+	my ($r1, $r2, $r3) = map { $_->read_response(timeout => 8) }
+	    $c1, $c2, $c3;
+	is($r1 && $r1->{body}, "late #1\n", 'the holder\'s client gets its '
+	    . 'response');
+	is($r2 && $r2->{body}, "late #1\n", 'the one that waited gets it whole');
+	like($r2 ? cs($r2) : '', qr/collapsed/, '... as a collapsed request');
+	is($r3 && $r3->{body}, "late #2\n", 'the one after the lapse gets its own');
+	my $r = get($t, $u);
+	ok(hit($r) && $r->{body} =~ /^late #[12]\n\z/, 'then a hit, whole');
+	is(ocount($t, '/late'), 2, 'the origin was asked twice');
+	done($t);
+};
+
+# --------------------------------------------------------------------
+subtest 'a stored response lost while it is revalidated' => sub {
+	# The 304 comes 1.5 s late; meanwhile the ring goes round past the
+	# stored response.  The 304 cannot answer a request that had no
+	# validators: the request goes again, without them.
+	my $t = instance(size => '1M', workers => 1,
+	    route => '{ key = [ "host", "path" ]; }');
+	my $v = 'h=ETag:%22r1%22&v304=1';
+	get($t, "/rv?b=rv&h=Cache-Control:max-age=1&$v");
+	sleep 1.2;
+	my $c = $t->connect(timeout => 10);
+	$c->send(http_request('GET', "/rv?b=rv&delay=1500&$MAXAGE&$v",
+	    close => 1));
+	wait_until(sub { ocount($t, '/rv') == 2 }, timeout => 3);
+	get($t, "/rvlap/$_?n=100000&$MAXAGE") for 1 .. 12;
+	my $r = $c->read_response(timeout => 8);
+	is($r && $r->{status}, 200, 'the client gets 200, not the 304');
+	is($r && $r->{body}, "rv #3\n", '... the response to the request sent '
+	    . 'again');
+	open my $f, '<', $t->testdir . '/cache-origin.log' or die;
+	my @inm = map { /inm=(\S+)/ } grep { /^GET \/rv\?/ } <$f>;
+	is("@inm", '- "r1" -', '... which had no If-None-Match');
+	done($t);
+};
+
+# --------------------------------------------------------------------
+subtest 'a hit near its end in the ring' => sub {
+	# 1M: a ring of ~1 MB.  After 7 more objects of 100 KB, the first
+	# is within the last quarter of the ring: it is sent copied and
+	# checked, and is still whole.
+	my $t = instance(size => '1M', workers => 1);
+	my $first = "/near/0?n=100000&$MAXAGE";
+	get($t, $first);
+	get($t, "/near/$_?n=100000&$MAXAGE") for 1 .. 7;
+	my $r = get($t, $first);
+	ok(hit($r), 'the first object is still a hit');
+	ok($r->{body} eq abc(100000), '... with its body whole');
+	done($t);
+};
+
+# --------------------------------------------------------------------
 subtest 'first object: not evicted while its bucket has room' => sub {
 	# A 1M file has 32 buckets of 8 slots; of 100 more small objects,
 	# some share the first object's bucket, none fills it.

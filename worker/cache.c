@@ -208,11 +208,8 @@ vary_part(struct exchange *x, struct cache_x *cx, const char *name,
 			if (j == 0)
 				continue;
 			if (n == PT_NELEM(m))
-				set = false;	/* too many to sort: as sent */
-			if (n < PT_NELEM(m))
-				m[n++] = (struct member){ t, j };
-			else
-				break;
+				goto raw;
+			m[n++] = (struct member){ t, j };
 		}
 	}
 	if (!any)
@@ -226,6 +223,19 @@ vary_part(struct exchange *x, struct cache_x *cx, const char *name,
 			    m[i].p[j];
 			rc |= key_put(cx, &c, 1);
 		}
+	}
+	return rc;
+raw:
+	/* Too many members to sort: "\x02", then every line as it was
+	   sent, each ended by "\x01". */
+	rc |= key_put(cx, "\x02", 1);
+	for (h = 0; h < x->req.nheaders; h++) {
+		hn = x->req.headers[h].name;
+		if (hn.len != nlen || strncasecmp(base + hn.off, name, nlen) != 0)
+			continue;
+		rc |= key_put(cx, base + x->req.headers[h].value.off,
+		    x->req.headers[h].value.len);
+		rc |= key_put(cx, "\x01", 1);
 	}
 	return rc;
 }
@@ -310,68 +320,77 @@ cache_age(const struct exchange *x, const struct cache_meta *m)
 
 /* ------------------------------------------------ collapsed misses -- */
 
-/* Claim the miss of cx->hash for this exchange: true when it is ours to
-   fetch (or nobody's to wait for), false when another holds it. */
+/*
+ * Whether a live worker holds the miss of cx->hash, with the same cache
+ * file as ours; impatient, only until its claim lapses (lock_timeout
+ * without progress).  A worker killed while it held it holds nothing:
+ * the master frees its claim when it reaps it, and we do not wait that
+ * long.
+ */
+static bool
+lock_held(const struct exchange *x, const struct cache_x *cx, bool patient)
+{
+	const struct shm_cache_lock *l =
+	    &x->w->shm->cache_locks[cx->hash % SHM_CACHE_LOCKS];
+	uint64_t c = __atomic_load_n(&l->claim, __ATOMIC_ACQUIRE);
+
+	if (!SHM_CLAIM_IS(c, cx->hash) ||
+	    __atomic_load_n(&l->store, __ATOMIC_RELAXED) !=
+	    store_ident(x->w->store) ||
+	    (!patient && __atomic_load_n(&l->until, __ATOMIC_ACQUIRE) <
+	    shm_now()))
+		return false;
+	return SHM_CLAIM_PID(c) == x->w->pid || kill(SHM_CLAIM_PID(c), 0) ==
+	    0 || errno != ESRCH;
+}
+
+/*
+ * Claim the miss of cx->hash for this exchange: true when it is ours to
+ * fetch, or nobody's to wait for (the entry is another key's, or its
+ * holder is gone or late: then we go on without a claim, and nobody
+ * takes the claim of a live holder from it); false when we wait.
+ */
 static bool
 lock_claim(struct exchange *x, struct cache_x *cx)
 {
 	struct shm_cache_lock	*l;
-	uint64_t		 h;
-	int64_t			 now = shm_now();
+	uint64_t		 c = 0;
 	unsigned		 i = (unsigned)(cx->hash % SHM_CACHE_LOCKS);
 
 	l = &x->w->shm->cache_locks[i];
-	h = __atomic_load_n(&l->hash, __ATOMIC_ACQUIRE);
-	if (h != 0 && __atomic_load_n(&l->until, __ATOMIC_ACQUIRE) >= now)
-		return h != cx->hash;	/* another key's: go on unlocked */
-	if (!__atomic_compare_exchange_n(&l->hash, &h, cx->hash, false,
-	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		return h != cx->hash;
-	__atomic_store_n(&l->loc, 0, __ATOMIC_RELEASE);
-	__atomic_store_n(&l->pid, (int32_t)getpid(), __ATOMIC_RELAXED);
-	__atomic_store_n(&l->until, now + (int64_t)x->w->cf->cache.
+	if (!__atomic_compare_exchange_n(&l->claim, &c, SHM_CLAIM(x->w->pid,
+	    cx->hash), false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return !lock_held(x, cx, false);
+	__atomic_store_n(&l->store, store_ident(x->w->store),
+	    __ATOMIC_RELAXED);
+	__atomic_store_n(&l->until, shm_now() + (int64_t)x->w->cf->cache.
 	    lock_timeout_ms, __ATOMIC_RELEASE);
 	cx->lock = (int)i;
 	return true;
 }
 
-/* cache_unlock(): see cachefill.h. */
+/* cache_unlock(): see cachefill.h.  loc first: a reader that still
+   sees our loc may trust what it read with it.  until is left far off,
+   for the moment between the next claim and its own until. */
 void
 cache_unlock(struct exchange *x, struct cache_x *cx)
 {
 	struct shm_cache_lock	*l;
-	uint64_t		 h;
+	uint64_t		 c = SHM_CLAIM(x->w->pid, cx->hash);
 
 	if (cx->lock == -1)
 		return;
 	l = &x->w->shm->cache_locks[cx->lock];
-	h = cx->hash;
-	if (__atomic_load_n(&l->hash, __ATOMIC_ACQUIRE) == h)
-		__atomic_store_n(&l->loc, 0, __ATOMIC_RELEASE);
-	(void)__atomic_compare_exchange_n(&l->hash, &h, 0, false,
+	__atomic_store_n(&l->loc, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&l->until, INT64_MAX, __ATOMIC_RELEASE);
+	(void)__atomic_compare_exchange_n(&l->claim, &c, 0, false,
 	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 	cx->lock = -1;
 }
 
-/* Whether another worker still holds the miss of cx->hash: a worker
-   killed while it held it holds nothing (its claim would otherwise last
-   until lock_timeout). */
-static bool
-lock_held(const struct exchange *x, const struct cache_x *cx)
-{
-	const struct shm_cache_lock *l =
-	    &x->w->shm->cache_locks[cx->hash % SHM_CACHE_LOCKS];
-	pid_t pid;
-
-	if (__atomic_load_n(&l->hash, __ATOMIC_ACQUIRE) != cx->hash ||
-	    __atomic_load_n(&l->until, __ATOMIC_ACQUIRE) < shm_now())
-		return false;
-	pid = __atomic_load_n(&l->pid, __ATOMIC_RELAXED);
-	return pid <= 0 || kill(pid, 0) == 0 || errno != ESRCH;
-}
-
-/* cache_lock_share(): see cachefill.h.  The lengths first, the loc
-   last: a reader that sees the loc sees the rest. */
+/* cache_lock_share(): see cachefill.h.  loc to 0, the rest, then the
+   new loc: a reader that sees the same loc before and after it read
+   the rest read what was written with that loc. */
 void
 cache_lock_share(struct exchange *x, struct cache_x *cx)
 {
@@ -380,8 +399,8 @@ cache_lock_share(struct exchange *x, struct cache_x *cx)
 	if (cx->lock == -1)
 		return;
 	l = &x->w->shm->cache_locks[cx->lock];
-	if (__atomic_load_n(&l->hash, __ATOMIC_ACQUIRE) != cx->hash)
-		return;
+	__atomic_store_n(&l->loc, 0, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
 	__atomic_store_n(&l->key_len, (uint32_t)cx->key_len, __ATOMIC_RELAXED);
 	__atomic_store_n(&l->meta_len, cx->put.head.meta_len, __ATOMIC_RELAXED);
 	__atomic_store_n(&l->body_len, cx->put.head.body_len,
@@ -391,7 +410,8 @@ cache_lock_share(struct exchange *x, struct cache_x *cx)
 }
 
 /* cache_lock_progress(): see cachefill.h.  A writer that makes progress
-   keeps its claim: only one that stalls for lock_timeout loses it. */
+   keeps the others waiting: only one that stalls for lock_timeout lets
+   them go to the origin. */
 void
 cache_lock_progress(struct exchange *x, struct cache_x *cx)
 {
@@ -416,23 +436,26 @@ stream_from_lock(struct exchange *x, struct cache_x *cx)
 	const struct shm_cache_lock *l =
 	    &x->w->shm->cache_locks[cx->hash % SHM_CACHE_LOCKS];
 	struct store_ref	 r;
-	uint64_t		 loc, body_len;
+	uint64_t		 loc, body_len, ident;
 	uint32_t		 key_len, meta_len;
 	int64_t			 left;
 	bool			 stale_ok;
 
-	if ((loc = __atomic_load_n(&l->loc, __ATOMIC_ACQUIRE)) == 0 ||
-	    __atomic_load_n(&l->hash, __ATOMIC_ACQUIRE) != cx->hash)
+	if ((loc = __atomic_load_n(&l->loc, __ATOMIC_ACQUIRE)) == 0)
 		return -1;
+	ident = __atomic_load_n(&l->store, __ATOMIC_RELAXED);
 	key_len = __atomic_load_n(&l->key_len, __ATOMIC_RELAXED);
 	meta_len = __atomic_load_n(&l->meta_len, __ATOMIC_RELAXED);
 	body_len = __atomic_load_n(&l->body_len, __ATOMIC_RELAXED);
-	if (key_len != cx->pkey_len || store_peek(x->w->store, loc - 1,
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&l->loc, __ATOMIC_RELAXED) != loc ||
+	    !SHM_CLAIM_IS(__atomic_load_n(&l->claim, __ATOMIC_ACQUIRE),
+	    cx->hash) || ident != store_ident(x->w->store) ||
+	    key_len != cx->pkey_len || store_peek(x->w->store, loc - 1,
 	    key_len, meta_len, body_len, &r) == -1 ||
 	    memcmp(r.key, cx->key, key_len) != 0 ||
 	    !read_meta(r.meta, meta_len, &cx->meta) ||
 	    (cx->meta.flags & META_MARKER) ||
-	    __atomic_load_n(&l->loc, __ATOMIC_ACQUIRE) != loc ||
 	    !store_still(x->w->store, &r))
 		return -1;
 	cx->ref = r;
@@ -445,24 +468,28 @@ stream_from_lock(struct exchange *x, struct cache_x *cx)
 	return 0;
 }
 
-/* cache_stream_avail(): see cachefill.h.  While the claim is the
-   writer's, what it has written; once it is released, all of it if the
-   object was published where it was written. */
+/* cache_stream_avail(): see cachefill.h.  While the claim's loc is the
+   response's, what its writer has written (got is read between two
+   reads of loc); once it is released, all of it if the object was
+   published where it was written. */
 int
 cache_stream_avail(struct exchange *x, struct cache_x *cx, uint64_t *avail)
 {
 	const struct shm_cache_lock *l =
 	    &x->w->shm->cache_locks[cx->stream_lock];
 	struct store_ref r;
-	uint64_t	 got;
+	uint64_t	 got, loc = cx->ref.loc + 1;
 
-	if (__atomic_load_n(&l->hash, __ATOMIC_ACQUIRE) == cx->hash &&
-	    __atomic_load_n(&l->loc, __ATOMIC_ACQUIRE) == cx->ref.loc + 1) {
+	if (__atomic_load_n(&l->loc, __ATOMIC_ACQUIRE) == loc) {
 		got = __atomic_load_n(&l->got, __ATOMIC_ACQUIRE);
-		if (!lock_held(x, cx) || !store_still(x->w->store, &cx->ref))
-			return -1;
-		*avail = got;
-		return 0;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&l->loc, __ATOMIC_RELAXED) == loc) {
+			if (!lock_held(x, cx, true) ||
+			    !store_still(x->w->store, &cx->ref))
+				return -1;
+			*avail = got < cx->body_len ? got : cx->body_len;
+			return 0;
+		}
 	}
 	if (store_get(x->w->store, cx->hash, cx->key, cx->pkey_len, &r) == 0 &&
 	    r.loc == cx->ref.loc) {
@@ -548,7 +575,7 @@ decide(struct exchange *x, struct cache_x *cx)
 		    !(m->flags & (META_MUST_REVALIDATE | META_NO_CACHE)) &&
 		    !(rq->flags & CC_NO_CACHE) &&
 		    x->req.body == HTTP1_BODY_NONE) {
-			if (!lock_held(x, cx))
+			if (!lock_held(x, cx, false))
 				client_internal(x);
 			shm_add(&x->w->self->cache.stale, 1);
 			cache_serve(x);
@@ -667,12 +694,12 @@ cache_run(struct exchange *x)
 	/* X_CACHE_WAIT: is it there now, or is the other fetch over? */
 	lookup(x, cx);
 	if ((cx->have && fit(x, cx, &left, &stale_ok)) ||
-	    (lock_held(x, cx) && stream_from_lock(x, cx) == 0)) {
+	    (lock_held(x, cx, false) && stream_from_lock(x, cx) == 0)) {
 		shm_add(&x->w->self->cache.collapsed, 1);
 		cache_serve(x);
 		return;
 	}
-	if (lock_held(x, cx) && ev_now(x->w->loop) < cx->wait_until) {
+	if (lock_held(x, cx, false) && ev_now(x->w->loop) < cx->wait_until) {
 		cache_wait(x);
 		return;
 	}

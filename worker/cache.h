@@ -37,7 +37,9 @@ int	cache_request(struct exchange *x);
  * cache_response(): the final head of the origin's response is parsed.
  * 0: relay it (stored along the way when it may be); 1: the cache
  * answers instead (proxy.c releases the upstream, then calls
- * cache_serve()).
+ * cache_serve()); 2: a 304 the cache cannot use (the stored response
+ * was lost meanwhile, or may not be kept): proxy.c releases the
+ * upstream and sends the request again, without validators.
  */
 int	cache_response(struct exchange *x);
 

@@ -193,8 +193,10 @@ build_meta(struct exchange *x, struct cache_x *cx, const char *base,
 	memcpy(t->p + at, &meta, sizeof(meta));
 }
 
-/* Whether a response may be stored for this request (RFC 9111 3);
-   Surrogate-Control, when it is there (sc), speaks for the cache. */
+/* Whether a response may be stored for this request (RFC 9111 3).
+   Surrogate-Control, when it is there (sc), says for the cache whether
+   to store it and for how long; what is private stays Cache-Control's
+   to say. */
 static bool
 storable(struct exchange *x, const char *base, const struct http1_msg *m,
     const struct cc *cc, const struct cc *sc)
@@ -206,18 +208,15 @@ storable(struct exchange *x, const char *base, const struct http1_msg *m,
 	if (st < 200 || st == 206 || st == 304 || st > 599 ||
 	    !(rc->statuses[st / 64] & (1ULL << (st % 64))))
 		return false;
-	if (sc != NULL)
-		return !(sc->flags & CC_NO_STORE) && (m->body !=
-		    HTTP1_BODY_LENGTH || m->content_length <= rc->max_object) &&
-		    (rc->set_cookie != SET_COOKIE_PASS ||
-		    policy_header(base, m, "set-cookie") == NULL);
 	/* must-understand (RFC 9111 5.2.2.3): stored only with a status we
 	   know, and then no-store does not count. */
 	if ((cc->flags & CC_MUST_UNDERSTAND) && status_reason((int)st)[0] ==
 	    '\0')
 		return false;
-	if ((cc->flags & CC_PRIVATE) || ((cc->flags & CC_NO_STORE) &&
-	    !(cc->flags & CC_MUST_UNDERSTAND)))
+	if (sc != NULL ? (sc->flags & CC_NO_STORE) != 0 :
+	    (cc->flags & CC_NO_STORE) && !(cc->flags & CC_MUST_UNDERSTAND))
+		return false;
+	if (cc->flags & CC_PRIVATE)
 		return false;
 	if (policy_header(rbase, &x->req, "authorization") != NULL &&
 	    !(cc->flags & (CC_PUBLIC | CC_MUST_REVALIDATE)) &&
@@ -229,7 +228,7 @@ storable(struct exchange *x, const char *base, const struct http1_msg *m,
 	if (m->body == HTTP1_BODY_LENGTH && m->content_length > rc->max_object)
 		return false;
 	/* Something to say how long it is fresh, or a way to tell. */
-	return cc->max_age != -1 || cc->s_maxage != -1 ||
+	return sc != NULL || cc->max_age != -1 || cc->s_maxage != -1 ||
 	    (cc->flags & (CC_PUBLIC | CC_BAD_AGE)) ||
 	    policy_header(base, m, "expires") != NULL ||
 	    policy_heuristic(st) || rc->default_ttl_ms > 0;
@@ -398,9 +397,14 @@ kept(const char *base, const struct http1_msg *m, const struct http1_header *h)
 	return false;
 }
 
-/* A 304 to our revalidation: the stored response, its headers updated
-   by the 304's (RFC 9111 4.3.4), stored again, answers the client. */
-static void
+/*
+ * A 304 to our revalidation (or a HEAD 200 with the stored validator):
+ * the stored response, its headers updated by the response's (RFC 9111
+ * 4.3.4), stored again.  -1 when the updated response may not be stored
+ * (it says private or no-store now, or has a Set-Cookie, or the request
+ * has Authorization): then the stored one is dropped too.
+ */
+static int
 freshen(struct exchange *x, struct cache_x *cx)
 {
 	const struct config	*cf = x->w->cf;
@@ -416,6 +420,7 @@ freshen(struct exchange *x, struct cache_x *cx)
 	struct cc		 cc, sc;
 	uint32_t		 i;
 	bool			 replaced, surrogate, undated;
+	int			 rc = 0;
 
 	/* A 304 without a Date is dated now (RFC 9110 6.6.1), not by the
 	   Date of the response it freshens. */
@@ -457,19 +462,27 @@ freshen(struct exchange *x, struct cache_x *cx)
 		m.status = cx->meta.status;
 		policy_cc(head.p, &m, &cc);
 		surrogate = policy_surrogate(head.p, &m, &sc);
+		if (!storable(x, head.p, &m, &cc, surrogate ? &sc : NULL)) {
+			(void)store_drop(x->w->store, cx->key_len >
+			    cx->pkey_len ? cx->vhash : cx->hash, cx->key,
+			    cx->key_len);
+			rc = -1;
+			goto out;
+		}
 		build_meta(x, cx, head.p, &m, &cc, surrogate ? &sc : NULL,
 		    cx->meta.marker, &t);
-		if (t.ok && !(cc.flags & CC_NO_STORE) && put_object(x, cx, t.p,
-		    t.len, cx->ref.body, cx->body_len, &cx->ref,
-		    &r) == 0) {
+		if (t.ok && put_object(x, cx, t.p, t.len, cx->ref.body,
+		    cx->body_len, &cx->ref, &r) == 0) {
 			cx->ref = r;
 			memcpy(&cx->meta, r.meta, sizeof(cx->meta));
 			shm_add(&x->w->self->cache.stored, 1);
 		}
 	}
+out:
 	free(hdrs);
 	free(head.p);
 	free(t.p);
+	return rc;
 }
 
 /* Whether x->resp has the stored response's validator (or neither has
@@ -547,17 +560,24 @@ cache_response(struct exchange *x)
 	   finds the change. */
 	if (cx->invalidate && st >= 200 && st < 400)
 		invalidate(x, cx);
-	if (cx->reval && st == 304 && store_still(x->w->store, &cx->ref)) {
-		cache_unlock(x, cx);
-		freshen(x, cx);
-		cx->fwd_status = 304;
-		shm_add(&x->w->self->cache.revalidated, 1);
-		return 1;
+	/* A 304 answers our validators, not the client's: it is the
+	   stored response that answers, or if that was lost meanwhile or
+	   may not be kept, the request goes again without validators. */
+	if (cx->reval && st == 304) {
+		if (store_still(x->w->store, &cx->ref) && freshen(x, cx) == 0) {
+			cache_unlock(x, cx);
+			cx->fwd_status = 304;
+			shm_add(&x->w->self->cache.revalidated, 1);
+			return 1;
+		}
+		cx->reval = 0;
+		cx->have = false;
+		return 2;
 	}
 	/* A HEAD answered 200 freshens what is stored (RFC 9111 4.3.5). */
 	if (x->req.method == HTTP1_M_HEAD && cx->have && st == 200 &&
 	    store_still(x->w->store, &cx->ref) && same_validator(x, cx))
-		freshen(x, cx);
+		(void)freshen(x, cx);
 	if (st >= 500 && stale_if_error(x, cx)) {
 		cx->fwd_status = (uint16_t)st;
 		shm_add(&x->w->self->cache.stale, 1);

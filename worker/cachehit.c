@@ -106,7 +106,8 @@ want_range(const struct exchange *x, const char *fields, size_t flen,
 	size_t				 vlen;
 	bool				 has_a = false, has_b = false;
 
-	if (x->req.method != HTTP1_M_GET ||
+	/* An empty body has no range to send: all of it, then. */
+	if (x->req.method != HTTP1_M_GET || total == 0 ||
 	    (h = policy_header(base, &x->req, "range")) == NULL)
 		return 0;
 	/* If-Range: the range only while the validator is the same. */
@@ -220,14 +221,34 @@ cache_serve(struct exchange *x)
 	cache_write(x);
 }
 
-/* cache_write(): see cachefill.h.  The object must still be there after
-   each write, or the client got someone else's bytes. */
+/* The response cannot go on: the connection ends with it, so that the
+   client sees it cut short (why: logged, if not the client's doing). */
+static void
+cut(struct exchange *x, const char *why)
+{
+	if (why != NULL)
+		log_warnx("%s: %s; connection closed", client_log_prefix(x->c),
+		    why);
+	x->keepalive = 0;
+	x->c->eof = 1;
+	client_done(x);
+}
+
+/*
+ * cache_write(): see cachefill.h.  The body goes from the map; the
+ * object must still be there after each write, or the client got
+ * someone else's bytes.  An object near its end in the ring (less than
+ * a quarter of it left before the log comes round) is copied instead,
+ * and checked before it is sent, so that no write races its overwrite.
+ */
 void
 cache_write(struct exchange *x)
 {
 	struct cache_x	*cx = x->cx;
+	struct store	*s = x->w->store;
 	struct iovec	 iov[2];
 	uint64_t	 n64, limit, avail;
+	uint32_t	 k;
 	ssize_t		 n;
 
 	for (;;) {
@@ -235,19 +256,28 @@ cache_write(struct exchange *x)
 		limit = cx->end;
 		if (cx->streaming) {
 			if (cache_stream_avail(x, cx, &avail) == -1) {
-				log_warnx("%s: the response it waited for was "
-				    "not stored whole; connection closed",
-				    client_log_prefix(x->c));
-				x->keepalive = 0;
-				x->c->eof = 1;
-				client_done(x);
+				cut(x, "the response it waited for was not "
+				    "stored whole");
 				return;
 			}
 			limit = avail < limit ? avail : limit;
 		}
+		n64 = limit > cx->off ? limit - cx->off : 0;
+		if (n64 > 0 && !store_far(s, &cx->ref)) {
+			k = n64 < buf_room(x->out) ? (uint32_t)n64 :
+			    buf_room(x->out);
+			memcpy(buf_tail(x->out), cx->ref.body + cx->off, k);
+			if (!store_still(s, &cx->ref)) {
+				cut(x, "cache object overwritten while it was "
+				    "sent");
+				return;
+			}
+			buf_commit(x->out, k);
+			cx->off += k;
+			n64 = 0;
+		}
 		iov[0].iov_base = buf_head(x->out);
 		iov[0].iov_len = buf_len(x->out);
-		n64 = limit > cx->off ? limit - cx->off : 0;
 		iov[1].iov_base = (void *)(cx->ref.body + cx->off);
 		iov[1].iov_len = n64 > WRITE_MAX ? WRITE_MAX : (size_t)n64;
 		if (iov[0].iov_len + iov[1].iov_len == 0) {
@@ -258,12 +288,8 @@ cache_write(struct exchange *x)
 			break;
 		}
 		n = client_writev(x->c, iov, 2);
-		if (!store_still(x->w->store, &cx->ref)) {
-			log_warnx("%s: cache object overwritten while it was "
-			    "sent; connection closed", client_log_prefix(x->c));
-			x->keepalive = 0;
-			x->c->eof = 1;
-			client_done(x);
+		if (!store_still(s, &cx->ref)) {
+			cut(x, "cache object overwritten while it was sent");
 			return;
 		}
 		if (n == PT_AGAIN) {
@@ -271,9 +297,7 @@ cache_write(struct exchange *x)
 			return;
 		}
 		if (n == -1) {
-			x->keepalive = 0;
-			x->c->eof = 1;
-			client_done(x);
+			cut(x, NULL);
 			return;
 		}
 		x->resp_started = 1;

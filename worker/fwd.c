@@ -487,7 +487,7 @@ fwd_cached_head(struct exchange *x, struct buf *b, const struct fwd_cached *c)
 	PUT_LIT(&o, "Age: ");
 	put_uint(&o, c->age > 0 ? (uint64_t)c->age : 0);
 	PUT_LIT(&o, "\r\n");
-	if (c->status != 304) {
+	if (c->status != 304 && c->status != 204) {
 		PUT_LIT(&o, "Content-Length: ");
 		put_uint(&o, c->length);
 		PUT_LIT(&o, "\r\n");

@@ -412,6 +412,25 @@ proxy_read_upstream(struct exchange *x, int *err)
 	return -1;
 }
 
+/* The cache cannot use the 304 it asked for: the request goes again,
+   as a new one, without validators.  Not one with a body, which was
+   sent and is gone. */
+static void
+send_again(struct exchange *x)
+{
+	if (x->req.body != HTTP1_BODY_NONE) {
+		client_error(x, 502, "cache: the stored response was lost "
+		    "while it was revalidated");
+		return;
+	}
+	buf_reset(x->uin);
+	http1_msg_init(&x->resp, x->hdrs + x->w->cf->max_headers,
+	    x->w->cf->max_headers);
+	buf_put(&x->w->bufs, x->out);
+	x->out = NULL;
+	proxy_start(x);
+}
+
 /*
  * Read and parse the response head.  1xx heads other than 101 are passed
  * to the client (an HTTP/1.1 one) and the next head is read.
@@ -475,11 +494,15 @@ recv_head(struct exchange *x)
 		return -1;
 	/* The cache may answer instead: a 304 to its revalidation, or a
 	   stale response for an error. */
-	if (x->resp.status >= 200 && x->cx != NULL && cache_response(x) == 1) {
+	if (x->resp.status >= 200 && x->cx != NULL &&
+	    (rc = cache_response(x)) != 0) {
 		x->t_upstream_end = ev_now(x->w->loop);
 		proxy_release(x, x->resp.body == HTTP1_BODY_NONE &&
 		    buf_len(x->uin) == x->resp.head_len && reusable(x));
-		cache_serve(x);
+		if (rc == 1)
+			cache_serve(x);
+		else
+			send_again(x);
 		return -1;
 	}
 	/* The request need not be sent again now. */

@@ -239,6 +239,7 @@ worker_init(struct worker *w, const struct role_ctx *ctx)
 	w->shm = ctx->shm;
 	w->store = ctx->store;
 	w->master = getppid();
+	w->pid = getpid();
 	if ((w->loop = ev_loop_new(512)) == NULL)
 		fatal("worker %u: event loop", ctx->index);
 	/* A head must fit one buffer whole. */

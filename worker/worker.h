@@ -56,6 +56,7 @@ struct worker {
 	struct shm	*shm;
 	struct shm_proc	*self;
 	pid_t		 master;		/* our parent, while it lives */
+	pid_t		 pid;			/* ours */
 	uint64_t	 requests, accepted;
 
 	/* recycled objects; freed ones wait in the graveyard until the

@@ -30,6 +30,19 @@ hash_of(const char *key)
 	return h;
 }
 
+/* store_check() over the whole index, a slice of 4 KiB at a time. */
+static unsigned
+check_all(struct store *s)
+{
+	uint64_t	next = 0;
+	unsigned	dropped = 0;
+
+	do
+		dropped += store_check(s, &next, 4096);
+	while (next != 0);
+	return dropped;
+}
+
 /* Store key with a body of n bytes of c; 0 or -1. */
 static int
 put(struct store *s, const char *key, size_t n, char c)
@@ -151,7 +164,7 @@ test_check(void)
 	}
 	put(s, "/good", 500, 'g');
 	put(s, "/bad", 500, 'b');
-	is_int(store_check(s), 0, "store_check(): nothing wrong yet");
+	is_int(check_all(s), 0, "store_check(): nothing wrong yet");
 	if (store_get(s, hash_of("/bad"), "/bad", 4, &r) == -1) {
 		ok(0, "/bad is there");
 		store_close(s);
@@ -160,7 +173,7 @@ test_check(void)
 	/* A byte of the body changes in the file (the mapping is the
 	   file), as a bad disk or a torn write would leave it. */
 	((char *)r.body)[100] = 'X';
-	is_int(store_check(s), 1, "a body byte overwritten: store_check() "
+	is_int(check_all(s), 1, "a body byte overwritten: store_check() "
 	    "drops one object");
 	is_int(get(s, "/bad", &c), -1, "  that one: a miss");
 	is_int(get(s, "/good", &c), 500, "  the other is kept");
@@ -215,6 +228,57 @@ test_lapped(void)
 	is_int(store_commit(s, &p), -1, "a writer lapped by the ring does "
 	    "not publish");
 	is_int(get(s, "/slow", &c), -1, "  and its object is not found");
+	store_close(s);
+}
+
+/* store_far(): an object is far from its overwrite until the log has
+   gone three quarters of the ring past it, and still intact after. */
+static void
+test_far(void)
+{
+	struct store		*s;
+	struct store_ref	 r;
+	struct store_put	 p;
+	const char		*why;
+	char			 err[256], key[32];
+	int			 i, near = -1, lost = -1, gone = -1;
+
+	if ((s = store_open(path, MIB, &why, err, sizeof(err))) == NULL) {
+		ok(0, "open: %s", err);
+		return;
+	}
+	put(s, "/far", 4000, 'f');
+	if (store_get(s, hash_of("/far"), "/far", 4, &r) == -1) {
+		ok(0, "get /far");
+		store_close(s);
+		return;
+	}
+	ok(store_far(s, &r), "a new object is far from its overwrite");
+	if (store_reserve(s, hash_of("/w"), 2, 4, 100, &p) == -1) {
+		ok(0, "reserve /w");
+		store_close(s);
+		return;
+	}
+	ok(store_reserved(s, &p), "a new room is its writer's");
+	/* 4 KiB at a time round the ring: note when it is near, and when
+	   it is gone. */
+	for (i = 0; i < MIB / 4096 + 10 && lost == -1; i++) {
+		snprintf(key, sizeof(key), "/round/%d", i);
+		put(s, key, 4000, 'r');
+		if (near == -1 && !store_far(s, &r))
+			near = i;
+		if (gone == -1 && !store_reserved(s, &p))
+			gone = i;
+		if (!store_still(s, &r))
+			lost = i;
+	}
+	ok(near > 0 && lost > near, "near (after %d objects) before it is "
+	    "overwritten (after %d)", near, lost);
+	ok(near >= (MIB / 4096) * 3 / 4 - 8 && near <= (MIB / 4096) * 3 / 4,
+	    "  near once three quarters of the ring went past it");
+	ok(gone >= near - 1 && gone <= near + 1, "a writer is refused its room "
+	    "as near (after %d objects), before the ring overwrites it", gone);
+	is_int(store_commit(s, &p), -1, "  nor does it publish there");
 	store_close(s);
 }
 
@@ -285,7 +349,7 @@ test_reopen_checks(void)
 	is_int(get(s, "/spoilt", &c), -1, "  the changed object: not served "
 	    "by the first lookup after");
 	is_int(get(s, "/first", &c), 100, "  a good one: found");
-	is_int(store_check(s), 0, "  and nothing is left for store_check()");
+	is_int(check_all(s), 0, "  and nothing is left for store_check()");
 	store_close(s);
 	s = store_open(path, MIB, NULL, err, sizeof(err));
 	ok(s != NULL, "opened without making: %s", s != NULL ? "" : err);
@@ -331,6 +395,7 @@ main(void)
 	test_check();
 	test_resize();
 	test_lapped();
+	test_far();
 	test_purge();
 	test_reopen_checks();
 	test_remake_keeps_old();
