@@ -33,6 +33,7 @@
 #define BUCKET_SLOTS	8
 #define ALIGN		64
 #define BYTES_PER_SLOT	4096		/* index slots: one per 4 KiB of data */
+#define HEAD_MAX	(1ULL << 62)	/* the log's head, far from wrapping */
 
 struct store_slot {
 	uint64_t	 hash;
@@ -90,6 +91,31 @@ geometry(uint64_t size, struct store_hdr *h)
 	    (ALIGN - 1) : 0;
 }
 
+static bool	sane(const struct store *s, const struct store_obj *o,
+		    uint64_t loc);
+
+/*
+ * A file whose head went back (a damaged header) would have the log
+ * write over objects that it takes for intact: forget those that do not
+ * end before the head.
+ */
+static void
+forget_past_head(struct store *s)
+{
+	const struct store_obj	*o;
+	uint64_t		 i, l, head = s->hdr->head;
+
+	for (i = 0; i < s->nbuckets * BUCKET_SLOTS; i++) {
+		if ((l = s->slots[i].loc) == 0)
+			continue;
+		o = (const struct store_obj *)(s->data + (l - 1) %
+		    s->data_size);
+		if (l - 1 >= head || (sane(s, o, l - 1) && l - 1 + o->size >
+		    head))
+			s->slots[i].loc = 0;
+	}
+}
+
 /* store_open(): see store.h. */
 struct store *
 store_open(const char *path, uint64_t size, const char **why, char *err,
@@ -130,6 +156,8 @@ store_open(const char *path, uint64_t size, const char **why, char *err,
 	else if (have.nslots != want.nslots || have.data_off != want.data_off ||
 	    have.data_size != want.data_size)
 		said = "its geometry is not this one's";
+	else if (have.head % ALIGN != 0 || have.head > HEAD_MAX)
+		said = "the head of its log is broken";
 	else
 		goto map;
 	if (why == NULL) {
@@ -184,8 +212,11 @@ map:
 	s->data = s->map + want.data_off;
 	s->data_size = want.data_size;
 	/* A new opening: what is in it must be checked before use. */
-	if (why != NULL)
+	if (why != NULL) {
+		if (!fresh)
+			forget_past_head(s);
 		__atomic_fetch_add(&s->hdr->epoch, 1, __ATOMIC_ACQ_REL);
+	}
 	return s;
 }
 

@@ -267,7 +267,9 @@ subtest 'a truncated file or a broken header: made anew' => sub {
 	    sub { truncate(cache_file($t), 4 * 1024 * 1024) or die "$!" },
 	    qr/its size is not cache\.size/],
 	    ['random bytes over the header', sub { patch($t, 0, randbytes(4096)) },
-	    qr/it is not a cache file|another format|geometry/]) {
+	    qr/it is not a cache file|another format|geometry/],
+	    ['the head of the log not aligned', sub { patch($t, 48,
+	    pack('Q<', 1000 * 64 + 13)) }, qr/the head of its log is broken/]) {
 		my ($what, $damage, $why) = @$case;
 		$t->stop;
 		$damage->();
@@ -288,6 +290,19 @@ subtest 'a truncated file or a broken header: made anew' => sub {
 		ok(wait_until(sub { $t->serving_workers == 2 }, timeout => 3) &&
 		    !crashed($t), '... and nothing crashed');
 	}
+	# The head moved back to the start: the log would write over the
+	# objects it still indexes, so they are forgotten.
+	get($t, "/trunc/$_?n=3000&$MAXAGE") for 2 .. 10;
+	$t->stop;
+	patch($t, 48, pack('Q<', 0));
+	my $asked = sub { my $n = 0; $n += ocount($t, "/trunc/$_") for 2 .. 10; $n };
+	my $before = $asked->();
+	$t->run;
+	my $hits = grep { hit(get($t, "/trunc/$_?n=3000&$MAXAGE")) } 2 .. 10;
+	is($hits, 0, 'the head moved back: the objects past it are forgotten');
+	is($asked->(), $before + 9, '... and asked for again');
+	$hits = grep { hit(get($t, "/trunc/$_?n=3000&$MAXAGE")) } 2 .. 10;
+	is($hits, 9, '... then stored again');
 	done($t);
 };
 
