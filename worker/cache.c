@@ -1,8 +1,8 @@
 /*
  * cache.c: the HTTP cache on the request path: look up, answer from the
  * mapping, wait for another worker's miss, purge.  Answering from the
- * store is in cachehit.c, storing what comes back in cachefill.c.  See
- * cache.h.
+ * store is in cachehit.c, storing what comes back in cachefill.c, the
+ * claims on misses in cachelock.c.  See cache.h.
  *
  * A key is text: "http://host/path?query" as the route's key says, then
  * "\nh:" and "\nc:" with the header and cookie the key names.  A
@@ -13,14 +13,13 @@
  * its variants at once.
  */
 #include <ctype.h>
-#include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <strings.h>
 
 #include "cache.h"
 #include "cachefill.h"
+#include "cachelock.h"
 #include "fwd.h"
 #include "log.h"
 #include "policy.h"
@@ -321,111 +320,6 @@ cache_age(const struct exchange *x, const struct cache_meta *m)
 /* ------------------------------------------------ collapsed misses -- */
 
 /*
- * Whether a live worker holds the miss of cx->hash, with the same cache
- * file as ours; impatient, only until its claim lapses (lock_timeout
- * without progress).  A worker killed while it held it holds nothing:
- * the master frees its claim when it reaps it, and we do not wait that
- * long.
- */
-static bool
-lock_held(const struct exchange *x, const struct cache_x *cx, bool patient)
-{
-	const struct shm_cache_lock *l =
-	    &x->w->shm->cache_locks[cx->hash % SHM_CACHE_LOCKS];
-	uint64_t c = __atomic_load_n(&l->claim, __ATOMIC_ACQUIRE);
-
-	if (!SHM_CLAIM_IS(c, cx->hash) ||
-	    __atomic_load_n(&l->store, __ATOMIC_RELAXED) !=
-	    store_ident(x->w->store) ||
-	    (!patient && __atomic_load_n(&l->until, __ATOMIC_ACQUIRE) <
-	    shm_now()))
-		return false;
-	return SHM_CLAIM_PID(c) == x->w->pid || kill(SHM_CLAIM_PID(c), 0) ==
-	    0 || errno != ESRCH;
-}
-
-/*
- * Claim the miss of cx->hash for this exchange: true when it is ours to
- * fetch, or nobody's to wait for (the entry is another key's, or its
- * holder is gone or late: then we go on without a claim, and nobody
- * takes the claim of a live holder from it); false when we wait.
- */
-static bool
-lock_claim(struct exchange *x, struct cache_x *cx)
-{
-	struct shm_cache_lock	*l;
-	uint64_t		 c = 0;
-	unsigned		 i = (unsigned)(cx->hash % SHM_CACHE_LOCKS);
-
-	l = &x->w->shm->cache_locks[i];
-	if (!__atomic_compare_exchange_n(&l->claim, &c, SHM_CLAIM(x->w->pid,
-	    cx->hash), false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		return !lock_held(x, cx, false);
-	__atomic_store_n(&l->store, store_ident(x->w->store),
-	    __ATOMIC_RELAXED);
-	__atomic_store_n(&l->until, shm_now() + (int64_t)x->w->cf->cache.
-	    lock_timeout_ms, __ATOMIC_RELEASE);
-	cx->lock = (int)i;
-	return true;
-}
-
-/* cache_unlock(): see cachefill.h.  loc first: a reader that still
-   sees our loc may trust what it read with it.  until is left far off,
-   for the moment between the next claim and its own until. */
-void
-cache_unlock(struct exchange *x, struct cache_x *cx)
-{
-	struct shm_cache_lock	*l;
-	uint64_t		 c = SHM_CLAIM(x->w->pid, cx->hash);
-
-	if (cx->lock == -1)
-		return;
-	l = &x->w->shm->cache_locks[cx->lock];
-	__atomic_store_n(&l->loc, 0, __ATOMIC_RELEASE);
-	__atomic_store_n(&l->until, INT64_MAX, __ATOMIC_RELEASE);
-	(void)__atomic_compare_exchange_n(&l->claim, &c, 0, false,
-	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
-	cx->lock = -1;
-}
-
-/* cache_lock_share(): see cachefill.h.  loc to 0, the rest, then the
-   new loc: a reader that sees the same loc before and after it read
-   the rest read what was written with that loc. */
-void
-cache_lock_share(struct exchange *x, struct cache_x *cx)
-{
-	struct shm_cache_lock *l;
-
-	if (cx->lock == -1)
-		return;
-	l = &x->w->shm->cache_locks[cx->lock];
-	__atomic_store_n(&l->loc, 0, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	__atomic_store_n(&l->key_len, (uint32_t)cx->key_len, __ATOMIC_RELAXED);
-	__atomic_store_n(&l->meta_len, cx->put.head.meta_len, __ATOMIC_RELAXED);
-	__atomic_store_n(&l->body_len, cx->put.head.body_len,
-	    __ATOMIC_RELAXED);
-	__atomic_store_n(&l->got, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&l->loc, cx->put.head.loc + 1, __ATOMIC_RELEASE);
-}
-
-/* cache_lock_progress(): see cachefill.h.  A writer that makes progress
-   keeps the others waiting: only one that stalls for lock_timeout lets
-   them go to the origin. */
-void
-cache_lock_progress(struct exchange *x, struct cache_x *cx)
-{
-	struct shm_cache_lock *l;
-
-	if (cx->lock == -1)
-		return;
-	l = &x->w->shm->cache_locks[cx->lock];
-	__atomic_store_n(&l->until, shm_now() +
-	    (int64_t)x->w->cf->cache.lock_timeout_ms, __ATOMIC_RELAXED);
-	__atomic_store_n(&l->got, cx->got, __ATOMIC_RELEASE);
-}
-
-/*
  * A request that waits: start sending the response that the claim's
  * holder is storing (no Vary, Content-Length), if it is for this key and
  * fits this request.  0 when it does.
@@ -433,63 +327,41 @@ cache_lock_progress(struct exchange *x, struct cache_x *cx)
 static int
 stream_from_lock(struct exchange *x, struct cache_x *cx)
 {
-	const struct shm_cache_lock *l =
-	    &x->w->shm->cache_locks[cx->hash % SHM_CACHE_LOCKS];
+	struct cache_lock_view	 v;
 	struct store_ref	 r;
-	uint64_t		 loc, body_len, ident;
-	uint32_t		 key_len, meta_len;
 	int64_t			 left;
 	bool			 stale_ok;
 
-	if ((loc = __atomic_load_n(&l->loc, __ATOMIC_ACQUIRE)) == 0)
-		return -1;
-	ident = __atomic_load_n(&l->store, __ATOMIC_RELAXED);
-	key_len = __atomic_load_n(&l->key_len, __ATOMIC_RELAXED);
-	meta_len = __atomic_load_n(&l->meta_len, __ATOMIC_RELAXED);
-	body_len = __atomic_load_n(&l->body_len, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (__atomic_load_n(&l->loc, __ATOMIC_RELAXED) != loc ||
-	    !SHM_CLAIM_IS(__atomic_load_n(&l->claim, __ATOMIC_ACQUIRE),
-	    cx->hash) || ident != store_ident(x->w->store) ||
-	    key_len != cx->pkey_len || store_peek(x->w->store, loc - 1,
-	    key_len, meta_len, body_len, &r) == -1 ||
-	    memcmp(r.key, cx->key, key_len) != 0 ||
-	    !read_meta(r.meta, meta_len, &cx->meta) ||
-	    (cx->meta.flags & META_MARKER) ||
-	    !store_still(x->w->store, &r))
+	if (cache_lock_peek(x, cx, &v) == -1 || v.key_len != cx->pkey_len ||
+	    store_peek(x->w->store, v.loc, v.key_len, v.meta_len, v.body_len,
+	    &r) == -1 || memcmp(r.key, cx->key, v.key_len) != 0 ||
+	    !read_meta(r.meta, v.meta_len, &cx->meta) ||
+	    (cx->meta.flags & META_MARKER) || !store_still(x->w->store, &r))
 		return -1;
 	cx->ref = r;
-	cx->body_len = body_len;
+	cx->body_len = v.body_len;
 	if (!fit(x, cx, &left, &stale_ok))
 		return -1;
 	cx->have = true;
 	cx->streaming = 1;
-	cx->stream_lock = (int)(cx->hash % SHM_CACHE_LOCKS);
 	return 0;
 }
 
-/* cache_stream_avail(): see cachefill.h.  While the claim's loc is the
-   response's, what its writer has written (got is read between two
-   reads of loc); once it is released, all of it if the object was
-   published where it was written. */
+/* cache_stream_avail(): see cachefill.h.  While the claim is on the
+   response, what its writer has written; once it is released, all of it
+   if the object was published where it was written. */
 int
 cache_stream_avail(struct exchange *x, struct cache_x *cx, uint64_t *avail)
 {
-	const struct shm_cache_lock *l =
-	    &x->w->shm->cache_locks[cx->stream_lock];
 	struct store_ref r;
-	uint64_t	 got, loc = cx->ref.loc + 1;
+	uint64_t	 got;
 
-	if (__atomic_load_n(&l->loc, __ATOMIC_ACQUIRE) == loc) {
-		got = __atomic_load_n(&l->got, __ATOMIC_ACQUIRE);
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&l->loc, __ATOMIC_RELAXED) == loc) {
-			if (!lock_held(x, cx, true) ||
-			    !store_still(x->w->store, &cx->ref))
-				return -1;
-			*avail = got < cx->body_len ? got : cx->body_len;
-			return 0;
-		}
+	if (cache_lock_got(x, cx, cx->ref.loc, &got) == 0) {
+		if (!cache_lock_held(x, cx, true) ||
+		    !store_still(x->w->store, &cx->ref))
+			return -1;
+		*avail = got < cx->body_len ? got : cx->body_len;
+		return 0;
 	}
 	if (store_get(x->w->store, cx->hash, cx->key, cx->pkey_len, &r) == 0 &&
 	    r.loc == cx->ref.loc) {
@@ -499,7 +371,6 @@ cache_stream_avail(struct exchange *x, struct cache_x *cx, uint64_t *avail)
 	}
 	return -1;
 }
-
 
 static void
 poll_timer(struct ev_timer *t)
@@ -575,7 +446,7 @@ decide(struct exchange *x, struct cache_x *cx)
 		    !(m->flags & (META_MUST_REVALIDATE | META_NO_CACHE)) &&
 		    !(rq->flags & CC_NO_CACHE) &&
 		    x->req.body == HTTP1_BODY_NONE) {
-			if (!lock_held(x, cx, false))
+			if (!cache_lock_held(x, cx, false))
 				client_internal(x);
 			shm_add(&x->w->self->cache.stale, 1);
 			cache_serve(x);
@@ -594,7 +465,7 @@ decide(struct exchange *x, struct cache_x *cx)
 	cx->fill = !(rq->flags & CC_NO_STORE);
 	/* Wait for another's miss only when its response can answer this
 	   request: not when it asks for more than a fresh response. */
-	if (cx->fill && !lock_claim(x, cx) && !(rq->flags & CC_NO_CACHE) &&
+	if (cx->fill && !cache_lock_claim(x, cx) && !(rq->flags & CC_NO_CACHE) &&
 	    rq->min_fresh == -1 && rq->max_age == -1) {
 		/* Another worker fetches it: wait for its response. */
 		cx->wait_until = ev_now(x->w->loop) +
@@ -694,12 +565,12 @@ cache_run(struct exchange *x)
 	/* X_CACHE_WAIT: is it there now, or is the other fetch over? */
 	lookup(x, cx);
 	if ((cx->have && fit(x, cx, &left, &stale_ok)) ||
-	    (lock_held(x, cx, false) && stream_from_lock(x, cx) == 0)) {
+	    (cache_lock_held(x, cx, false) && stream_from_lock(x, cx) == 0)) {
 		shm_add(&x->w->self->cache.collapsed, 1);
 		cache_serve(x);
 		return;
 	}
-	if (lock_held(x, cx, false) && ev_now(x->w->loop) < cx->wait_until) {
+	if (cache_lock_held(x, cx, false) && ev_now(x->w->loop) < cx->wait_until) {
 		cache_wait(x);
 		return;
 	}

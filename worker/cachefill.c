@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "cachefill.h"
+#include "cachelock.h"
 #include "fwd.h"
 #include "log.h"
 #include "status.h"

@@ -66,7 +66,6 @@ struct cache_x {
 	bool		 have;
 	uint8_t		 streaming;	/* ref is another's response still
 					   being stored under the lock */
-	int		 stream_lock;	/* its lock slot */
 	uint8_t		 fwd;		/* enum cache_fwd */
 	uint8_t		 fill;		/* a GET whose response may be stored */
 	uint8_t		 reval;		/* validators sent with it */
@@ -105,13 +104,6 @@ const char *cache_fwd_name(unsigned fwd);
 /* cache_hash(): of a key; never 0. */
 uint64_t cache_hash(const char *p, size_t n);
 
-/* cache_lock_share(): the response being stored under our claim (no
-   Vary) may be read by those who wait, as it comes. */
-void	cache_lock_share(struct exchange *x, struct cache_x *cx);
-
-/* cache_lock_progress(): cx->got body bytes of it are written. */
-void	cache_lock_progress(struct exchange *x, struct cache_x *cx);
-
 /* cache_stream_avail(): streaming: how much of the body is there to
    send (*avail); -1 when it never will be whole (the writer is gone). */
 int	cache_stream_avail(struct exchange *x, struct cache_x *cx,
@@ -120,9 +112,6 @@ int	cache_stream_avail(struct exchange *x, struct cache_x *cx,
 /* cache_wait(): look again in a few ms (the worker's tq_cache_poll):
    for another's miss, or for more of a response being stored. */
 void	cache_wait(struct exchange *x);
-
-/* cache_unlock(): give up the claim on the miss, if any. */
-void	cache_unlock(struct exchange *x, struct cache_x *cx);
 
 /* cache_age(): the age of the stored response m now, seconds. */
 int64_t	cache_age(const struct exchange *x, const struct cache_meta *m);
